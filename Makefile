@@ -1,0 +1,32 @@
+# servingops — the two commands a new user runs are `make demo` and `make test`.
+SHELL := /bin/bash
+PY    ?= python3
+VENV  := .venv
+BIN   := $(VENV)/bin
+
+.PHONY: venv pulumi test lint demo drift stop plane bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip==25.3
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+pulumi: venv
+	@bash tools/pulumi/build.sh
+
+test: venv pulumi
+	bash tools/run-tests.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .servingops .pytest_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""The local serving control plane: a faithful stand-in for the Model Serving REST API."""

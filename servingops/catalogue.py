@@ -1,0 +1,30 @@
+"""The supported-models catalogue (``servingops/data/models.yaml``) as typed data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the control plane supports: provider × task, pay-per-token, foundation models."""
+
+    as_of: str
+    external_tasks: dict[str, list[str]]
+    bedrock_tasks: dict[str, list[str]]
+    known_external_models: dict[str, list[str]]
+    pay_per_token: dict[str, dict[str, Any]] = field(default_factory=dict)
+    foundation_models: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    """Read the packaged catalogue once per process."""
+    text = resources.files("servingops").joinpath("data/models.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    return Catalogue(**raw)
