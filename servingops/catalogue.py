@@ -20,6 +20,14 @@ class Catalogue:
     known_external_models: dict[str, list[str]]
     pay_per_token: dict[str, dict[str, Any]] = field(default_factory=dict)
     foundation_models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    default_embedding_dimension: int = 1024
+    embedding_dimensions: dict[str, int] = field(default_factory=dict)
+
+    def embedding_dimension(self, model: str) -> int:
+        """Vector length for an embedding model name (catalogue default when unknown)."""
+        fm = self.foundation_models.get(model) or self.pay_per_token.get(model) or {}
+        dim = fm.get("dimension") or self.embedding_dimensions.get(model)
+        return int(dim or self.default_embedding_dimension)
 
 
 @lru_cache(maxsize=1)
