@@ -1,0 +1,1 @@
+"""On-demand benchmarks (`make bench`); each module has a ``main()`` that prints its ratios."""

@@ -1,0 +1,172 @@
+"""Load endpoint files: find → parse → schema → semantic rules → cross-file rules → specs.
+
+Every problem in every file is collected into one Report before anything is raised
+or printed; a file with errors yields no spec, the others still do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from servingops.catalogue import Catalogue, load_catalogue
+from servingops.diagnostics import ERROR, Diagnostic, Report
+from servingops.rules import FILE_RULES
+from servingops.rules.context import Ctx
+from servingops.schema import check_schema
+from servingops.spec import EndpointSpec
+from servingops.yamlsrc import Position, YamlDoc, YamlProblem, parse_yaml
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    """The specs of the valid files and the report over all files."""
+
+    specs: list[EndpointSpec] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+
+    @property
+    def ok(self) -> bool:
+        """True when no file has an error (warnings allowed)."""
+        return not self.report.errors
+
+
+@dataclass
+class _Parsed:
+    file: str
+    doc: YamlDoc
+    valid: bool
+
+
+def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Endpoint files under ``paths`` (files as given, folders searched), sorted."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(_file_problem(str(path), "no such file or folder", "check the path"))
+    return files, problems
+
+
+def load_endpoints(
+    paths: Iterable[str | Path],
+    *,
+    allow_plaintext: bool = False,
+    catalogue: Catalogue | None = None,
+) -> LoadResult:
+    """Load and check every endpoint file under ``paths``."""
+    cat = catalogue or load_catalogue()
+    files, problems = find_files(paths)
+    result = LoadResult()
+    result.report.add(problems)
+    result.report.files = len(files)
+    parsed = [p for p in (_check_file(f, cat, allow_plaintext, result.report) for f in files) if p]
+    result.report.add(_cross_file(parsed))
+    bad = {d.file for d in result.report.errors}
+    result.specs = [
+        EndpointSpec.from_yaml(p.doc.data, p.file) for p in parsed if p.valid and p.file not in bad
+    ]
+    return result
+
+
+def _check_file(
+    path: Path, cat: Catalogue, allow_plaintext: bool, report: Report
+) -> _Parsed | None:
+    file = str(path)
+    try:
+        doc = parse_yaml(_read(path))
+    except YamlProblem as err:
+        report.add([_file_problem(file, err.message, err.hint, err.pos.line, err.pos.col)])
+        return None
+    found = check_schema(doc, file)
+    if not found:
+        ctx = Ctx(doc=doc, file=file, catalogue=cat, allow_plaintext=allow_plaintext)
+        for rule in FILE_RULES:
+            rule(ctx)
+        found = ctx.found
+    report.add(found)
+    return _Parsed(file, doc, valid=not any(d.severity == ERROR for d in found))
+
+
+def check_document(
+    data: Any, file: str, *, allow_plaintext: bool = False, catalogue: Catalogue | None = None
+) -> list[Diagnostic]:
+    """Errors in an in-memory endpoint mapping (no line numbers: positions are unknown)."""
+    doc = YamlDoc(data=data)
+    found = check_schema(doc, file)
+    if not found:
+        ctx = Ctx(doc, file, catalogue or load_catalogue(), allow_plaintext)
+        for rule in FILE_RULES:
+            rule(ctx)
+        found = ctx.found
+    return [d for d in found if d.severity == ERROR]
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > 1024 * 1024:
+            raise YamlProblem(
+                f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)",
+                Position(1, 1),
+                "an endpoint file describes one endpoint; split or trim it",
+            )
+        return path.read_text("utf-8")
+    except UnicodeDecodeError as err:
+        data = path.read_bytes()[: err.start]
+        pos = Position(data.count(b"\n") + 1, err.start - (data.rfind(b"\n") + 1) + 1)
+        raise YamlProblem(f"file is not UTF-8 text (byte {err.start})", pos, "save it as UTF-8")
+    except OSError as err:
+        raise YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1)) from None
+
+
+def _cross_file(parsed: list[_Parsed]) -> list[Diagnostic]:
+    """Names unique across files; each file named after its endpoint."""
+    out: list[Diagnostic] = []
+    first: dict[str, str] = {}
+    for p in parsed:
+        name = p.doc.data.get("name") if isinstance(p.doc.data, dict) else None
+        if not isinstance(name, str):
+            continue
+        pos = p.doc.where(("name",))
+        if name in first:
+            out.append(
+                _at(
+                    p.file,
+                    pos,
+                    f"endpoint name '{name}' is also used in {first[name]}",
+                    "unique-name",
+                    "endpoint names are unique in a workspace",
+                )
+            )
+        first.setdefault(name, p.file)
+        if Path(p.file).stem != name:
+            out.append(
+                _at(
+                    p.file,
+                    pos,
+                    f"file name does not match endpoint name '{name}'",
+                    "file-name",
+                    f"rename the file to {name}{Path(p.file).suffix}",
+                )
+            )
+    return out
+
+
+def _at(file: str, pos: Position, message: str, rule: str, hint: str) -> Diagnostic:
+    return Diagnostic(file, pos.line, pos.col, ERROR, message, rule, "$.name", hint)
+
+
+def _file_problem(
+    file: str, message: str, hint: str = "", line: int = 1, col: int = 1
+) -> Diagnostic:
+    return Diagnostic(file, line, col, ERROR, message, "yaml", "$", hint)

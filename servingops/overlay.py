@@ -1,0 +1,48 @@
+"""Per-stack overlays: ``overlays/prod.yaml`` maps endpoint names to keys merged over files.
+
+Mappings merge recursively; any other value (lists included) replaces the file's.
+A ``null`` removes the key. Example::
+
+    support-chat:
+      ai_gateway:
+        rate_limits: [{key: user, calls: 50, renewal_period: minute}]
+      tags: {env: prod}
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from servingops.errors import ConfigError
+from servingops.yamlsrc import YamlProblem, parse_yaml
+
+
+def load_overlay(path: str) -> dict[str, Any]:
+    """Read an overlay file: a mapping of endpoint name to a mapping of overrides."""
+    try:
+        data = parse_yaml(Path(path).read_text("utf-8")).data
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read overlay: {err.strerror}") from None
+    except YamlProblem as err:
+        raise ConfigError(f"{path}:{err.pos.line}:{err.pos.col}: {err.message}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ConfigError(
+            f"{path}: an overlay maps endpoint names to mappings of keys",
+            hint="e.g. support-chat: {tags: {env: prod}}",
+        )
+    return data
+
+
+def apply_overlay(raw: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    """``raw`` with ``override`` merged over it (a copy; neither input changes)."""
+    out = copy.deepcopy(raw)
+    for key, value in (override or {}).items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = apply_overlay(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

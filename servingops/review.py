@@ -1,0 +1,130 @@
+"""Render endpoint changes for people (a PR comment, a terminal) and machines (JSON).
+
+A plan or drift report is a list of ``EndpointChanges``; each change is one line::
+
+    ~ support-chat  (update in place)
+        ~ traffic.gpt: 90 → 50
+        + tags.owner: 'ml-infra'
+        ~ served_entities[gpt].external_model.openai_config.openai_api_key_plaintext: (hidden)
+
+Secrets never appear: write-only values are already fingerprints shown as (hidden),
+and any value under a credential-named key is hidden here too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
+from servingops.redact_values import is_secret_key, show_value
+
+SYMBOL = {"add": "+", "remove": "-", "change": "~"}
+
+
+@dataclass
+class EndpointChanges:
+    """The changes of one endpoint; ``verdict`` is create, delete, replace, update or same."""
+
+    name: str
+    verdict: str
+    changes: list[FieldChange] = field(default_factory=list)
+    note: str = ""
+
+    @classmethod
+    def from_changes(cls, name: str, changes: list[FieldChange]) -> EndpointChanges:
+        """Classify a diff: replace if any change forces it, update if any, else same."""
+        if not changes:
+            return cls(name, "same")
+        replaced = needs_replace(changes)
+        if replaced:
+            reasons = "; ".join(REPLACE_REASONS.get(k, k) for k in replaced)
+            return cls(name, "replace", changes, note=reasons)
+        return cls(name, "update", changes)
+
+
+def _value(change: FieldChange, value: Any) -> str:
+    leaf = change.path.rsplit(".", 1)[-1]
+    if value == "(hidden)":
+        return "(hidden)"
+    return show_value(value, secret=is_secret_key(leaf), limit=80)
+
+
+def _line(change: FieldChange) -> str:
+    sym = SYMBOL[change.action]
+    if change.action == "add":
+        return f"{sym} {change.path}: {_value(change, change.new)}"
+    if change.action == "remove":
+        return f"{sym} {change.path} (was {_value(change, change.old)})"
+    return f"{sym} {change.path}: {_value(change, change.old)} → {_value(change, change.new)}"
+
+
+HEADLINE = {
+    "create": "+ {name}  (create)",
+    "delete": "- {name}  (delete)",
+    "replace": "± {name}  (replace: {note})",
+    "update": "~ {name}  (update in place)",
+    "same": "= {name}  (no changes)",
+}
+
+
+def format_text(items: list[EndpointChanges]) -> str:
+    """Terminal summary: one headline per endpoint, one line per change, then counts."""
+    lines = []
+    for item in items:
+        lines.append(HEADLINE[item.verdict].format(name=item.name, note=item.note))
+        lines.extend(f"    {_line(c)}" for c in item.changes)
+        if item.note and item.verdict != "replace":
+            lines.append(f"    note: {item.note}")
+    lines.append(_counts(items))
+    return "\n".join(lines) + "\n"
+
+
+def format_markdown(items: list[EndpointChanges]) -> str:
+    """A PR comment: a table of endpoints and a bullet per change."""
+    lines = ["| endpoint | verdict | changes |", "|---|---|---|"]
+    for item in items:
+        summary = "<br>".join(f"`{_line(c)}`" for c in item.changes) or "–"
+        lines.append(f"| `{item.name}` | {item.verdict} | {summary} |")
+    return "\n".join(lines) + f"\n\n{_counts(items)}\n"
+
+
+def format_json(items: list[EndpointChanges]) -> str:
+    """Machine-readable: every endpoint with its verdict and changes (values redacted)."""
+    body = [
+        {
+            "endpoint": i.name,
+            "verdict": i.verdict,
+            "note": i.note,
+            "changes": [
+                {
+                    "path": c.path,
+                    "action": c.action,
+                    "group": c.group,
+                    "replace": c.replace,
+                    "old": _value(c, c.old),
+                    "new": _value(c, c.new),
+                }
+                for c in i.changes
+            ],
+        }
+        for i in items
+    ]
+    return json.dumps({"endpoints": body}, indent=2) + "\n"
+
+
+FORMATS: dict[str, Callable[[list[EndpointChanges]], str]] = {
+    "text": format_text,
+    "markdown": format_markdown,
+    "json": format_json,
+}
+
+
+def _counts(items: list[EndpointChanges]) -> str:
+    tally: dict[str, int] = {}
+    for item in items:
+        tally[item.verdict] = tally.get(item.verdict, 0) + 1
+    parts = [f"{n} {v}" for v, n in sorted(tally.items())]
+    return f"{len(items)} endpoint(s): " + (", ".join(parts) or "none")

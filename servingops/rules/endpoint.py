@@ -1,0 +1,244 @@
+"""Semantic checks on the endpoint as a whole: entities, traffic, tiers, gateway, smoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servingops.rules.context import Ctx, entity_name
+
+
+def rule_entity_names(ctx: Ctx) -> None:
+    """Served-entity names (declared or defaulted) are unique within the endpoint."""
+    seen: dict[str, int] = {}
+    for path, entity in ctx.entities():
+        name = entity_name(entity)
+        if name in seen:
+            ctx.error(
+                (*path, "name") if "name" in entity else path,
+                f"served entity name '{name}' is used twice (first at entity {seen[name]})",
+                "entity-unique",
+                "give each served entity its own 'name'",
+            )
+        seen.setdefault(name, path[-1] if isinstance(path[-1], int) else 0)
+
+
+def rule_traffic(ctx: Ctx) -> None:
+    """Traffic names existing entities, sums to 100, and is set when there are several."""
+    traffic = ctx.data.get("traffic")
+    names = {entity_name(e) for _, e in ctx.entities()}
+    if traffic is None:
+        if len(names) > 1:
+            ctx.error(
+                ("served_entities",),
+                f"{len(names)} served entities need an explicit 'traffic' split",
+                "traffic-required",
+                "add e.g. traffic: {" + ", ".join(f"{n}: …" for n in sorted(names)) + "}",
+            )
+        return
+    _traffic_names(ctx, traffic, names)
+    total = sum(v for v in traffic.values() if isinstance(v, int))
+    if total != 100:
+        ctx.error(("traffic",), f"traffic must sum to 100, got {total}", "traffic-sum")
+
+
+def _traffic_names(ctx: Ctx, traffic: dict[str, Any], names: set[str]) -> None:
+    for name in traffic:
+        if name not in names:
+            ctx.error(
+                ("traffic", name),
+                f"traffic names '{name}', which is not a served entity",
+                "traffic-names",
+                f"served entities: {', '.join(sorted(names))}",
+                key=True,
+            )
+
+
+def rule_provisioned(ctx: Ctx) -> None:
+    """Provisioned entities: known model, matching task, one sizing, bands on chunk multiples."""
+    for path, entity in ctx.entities():
+        if "entity_name" not in entity:
+            continue
+        model = ctx.catalogue.foundation_models.get(entity["entity_name"])
+        if model is None:
+            _unknown_foundation(ctx, path, entity)
+            continue
+        _task_matches(ctx, path, model)
+        _sizing(ctx, path, entity, int(model["throughput_chunk_size"]))
+        _version_known(ctx, path, entity, model)
+
+
+def _unknown_foundation(ctx: Ctx, path: tuple[Any, ...], entity: dict[str, Any]) -> None:
+    name = entity["entity_name"]
+    if name.startswith("system.ai."):
+        ctx.error(
+            (*path, "entity_name"),
+            f"'{name}' is not a known system.ai foundation model",
+            "foundation-model",
+            "see servingops/data/models.yaml for the catalogue",
+        )
+    else:
+        ctx.warn(
+            (*path, "entity_name"),
+            f"'{name}' is not in the catalogue; its throughput band cannot be checked",
+            "foundation-model",
+        )
+
+
+def _task_matches(ctx: Ctx, path: tuple[Any, ...], model: dict[str, Any]) -> None:
+    if model["task"] != ctx.data["task"]:
+        ctx.error(
+            (*path, "entity_name"),
+            f"this model serves {model['task']}, but the endpoint's task is {ctx.data['task']}",
+            "entity-task",
+            "one task per endpoint: change 'task' or pick another model",
+        )
+
+
+def _sizing(ctx: Ctx, path: tuple[Any, ...], entity: dict[str, Any], chunk: int) -> None:
+    band = [k for k in ("min_provisioned_throughput", "max_provisioned_throughput") if k in entity]
+    units = "provisioned_model_units" in entity
+    if bool(band) == units:
+        ctx.error(
+            path,
+            "set either min/max_provisioned_throughput or provisioned_model_units (exactly one)",
+            "provisioned-sizing",
+        )
+        return
+    if units and "scale_to_zero_enabled" in entity:
+        ctx.error(
+            (*path, "scale_to_zero_enabled"),
+            "scale_to_zero_enabled is not available with provisioned_model_units",
+            "provisioned-sizing",
+            key=True,
+        )
+    for key in band:
+        _band_multiple(ctx, (*path, key), entity[key], chunk, entity["entity_name"])
+    lo, hi = entity.get("min_provisioned_throughput"), entity.get("max_provisioned_throughput")
+    if lo is not None and hi is not None and lo > hi:
+        ctx.error(
+            (*path, "min_provisioned_throughput"),
+            f"min_provisioned_throughput {lo} is above max_provisioned_throughput {hi}",
+            "provisioned-band",
+        )
+
+
+def _band_multiple(ctx: Ctx, path: tuple[Any, ...], value: int, chunk: int, model: str) -> None:
+    if value % chunk:
+        lower, upper = value - value % chunk, value - value % chunk + chunk
+        ctx.error(
+            path,
+            f"'{path[-1]}' must be a multiple of {chunk} tokens/s for {model}, got {value}",
+            "provisioned-band",
+            f"nearest valid values: {lower} or {upper}",
+        )
+
+
+def _version_known(
+    ctx: Ctx, path: tuple[Any, ...], entity: dict[str, Any], model: dict[str, Any]
+) -> None:
+    version = str(entity.get("entity_version", ""))
+    if version and version not in model.get("versions", [version]):
+        ctx.warn(
+            (*path, "entity_version"),
+            f"version '{version}' of {entity['entity_name']} is not in the catalogue",
+            "foundation-version",
+            f"known versions: {', '.join(model['versions'])}",
+        )
+
+
+def rule_retirements(ctx: Ctx) -> None:
+    """Warn on retired and retiring models and pay-per-token endpoints, with their dates."""
+    refs: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    if ctx.data["tier"] == "pay-per-token":
+        refs.append((("name",), ctx.catalogue.pay_per_token.get(ctx.data["name"], {})))
+    for path, entity in ctx.entities():
+        model = ctx.catalogue.foundation_models.get(str(entity.get("entity_name")), {})
+        refs.append(((*path, "entity_name"), model))
+    for path, info in refs:
+        _warn_retired(ctx, path, info)
+
+
+def _warn_retired(ctx: Ctx, path: tuple[Any, ...], info: dict[str, Any]) -> None:
+    note = f": {info['note']}" if info.get("note") else ""
+    if info.get("retired"):
+        ctx.warn(path, f"retired since {info['retired']}{note}", "retired-model")
+    elif info.get("retiring"):
+        ctx.warn(path, f"retiring on {info['retiring']}{note}", "retired-model")
+
+
+def rule_pay_per_token(ctx: Ctx) -> None:
+    """A pay-per-token file references a known ``databricks-*`` endpoint of the same task."""
+    if ctx.data["tier"] != "pay-per-token":
+        return
+    name = ctx.data["name"]
+    known = ctx.catalogue.pay_per_token
+    if name not in known:
+        ctx.error(
+            ("name",),
+            f"'{name}' is not a known pay-per-token endpoint",
+            "pay-per-token",
+            "known: " + ", ".join(sorted(known)),
+        )
+    elif known[name]["task"] != ctx.data["task"]:
+        ctx.error(
+            ("task",),
+            f"'{name}' serves {known[name]['task']}, not {ctx.data['task']}",
+            "pay-per-token",
+        )
+
+
+def rule_rate_limits(ctx: Ctx) -> None:
+    """Rate limits set calls or tokens; 0 calls warns that it disables the endpoint."""
+    limits = (ctx.data.get("ai_gateway") or {}).get("rate_limits") or []
+    for i, limit in enumerate(limits):
+        path = ("ai_gateway", "rate_limits", i)
+        if "calls" not in limit and "tokens" not in limit:
+            ctx.error(path, "a rate limit needs 'calls' or 'tokens'", "rate-limit")
+        if limit.get("calls") == 0:
+            ctx.warn(
+                (*path, "calls"),
+                "calls: 0 disables the endpoint: every query gets 403 PERMISSION_DENIED",
+                "rate-limit-zero",
+                "delete the limit for no limit; keep 0 only to switch the endpoint off",
+            )
+
+
+def rule_inference_table(ctx: Ctx) -> None:
+    """An enabled inference table names its catalog and schema."""
+    table = (ctx.data.get("ai_gateway") or {}).get("inference_table_config")
+    if not isinstance(table, dict) or not table.get("enabled"):
+        return
+    for key in ("catalog_name", "schema_name"):
+        if key not in table:
+            ctx.error(
+                ("ai_gateway", "inference_table_config"),
+                f"an enabled inference table needs '{key}'",
+                "inference-table",
+            )
+
+
+def rule_fallback(ctx: Ctx) -> None:
+    """Fallback needs a second served entity to fall back to."""
+    fallback = (ctx.data.get("ai_gateway") or {}).get("fallback_config") or {}
+    if fallback.get("enabled") and len(ctx.data.get("served_entities") or []) < 2:
+        ctx.warn(
+            ("ai_gateway", "fallback_config", "enabled"),
+            "fallback is enabled but there is only one served entity to send traffic to",
+            "fallback",
+        )
+
+
+def rule_smoke_dimension(ctx: Ctx) -> None:
+    """An expected embedding dimension matches what the catalogue says each model returns."""
+    expect = ((ctx.data.get("smoke") or {}).get("expect") or {}).get("dimension")
+    if expect is None or ctx.data["task"] != "llm/v1/embeddings":
+        return
+    for _, entity in ctx.entities():
+        model = (entity.get("external_model") or {}).get("name") or entity.get("entity_name")
+        dim = ctx.catalogue.embedding_dimension(str(model))
+        if str(model) in ctx.catalogue.embedding_dimensions and dim != expect:
+            ctx.warn(
+                ("smoke", "expect", "dimension"),
+                f"expect.dimension is {expect}, but {model} returns {dim}-dimensional vectors",
+                "smoke-dimension",
+            )

@@ -1,0 +1,202 @@
+"""Parse one YAML document into plain data plus the source position of every node.
+
+PyYAML's libyaml composer gives node marks at C speed; we build the Python values
+ourselves so that we can (a) record ``path -> (line, col)`` for diagnostics,
+(b) refuse duplicate keys (YAML 1.2 forbids them, PyYAML silently keeps the last),
+and (c) cap alias expansion, so an alias bomb fails fast instead of eating memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 50_000
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_constructor = yaml.constructor.SafeConstructor()
+_STANDARD_TAGS = {
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column of a node in its file."""
+
+    line: int
+    col: int
+
+
+@dataclass
+class YamlDoc:
+    """A parsed document: its value and where each path starts (value and key marks)."""
+
+    data: Any
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+
+    def where(self, path: Path, *, key: bool = False) -> Position:
+        """Position of ``path`` (its key if asked and known), else its nearest ancestor."""
+        for depth in range(len(path), -1, -1):
+            sub = path[:depth]
+            if key and depth == len(path) and sub in self.keys:
+                return self.keys[sub]
+            if sub in self.values:
+                return self.values[sub]
+        return Position(1, 1)
+
+
+class YamlProblem(Exception):
+    """Raised when a file is not a usable YAML document; carries a position and hint."""
+
+    def __init__(self, message: str, pos: Position, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+        self.hint = hint
+
+
+def parse_yaml(text: str) -> YamlDoc:
+    """Parse exactly one YAML document from ``text``; raise YamlProblem otherwise."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise YamlProblem(
+            f"file is too large ({len(text) / 1e6:.1f} MB; the limit is 1 MB)",
+            Position(1, 1),
+            "an endpoint file describes one endpoint; split or trim it",
+        )
+    node = _compose(text)
+    if node is None:
+        raise YamlProblem(
+            "file has no YAML content",
+            Position(1, 1),
+            "an endpoint file is a mapping with at least name, tier and task",
+        )
+    doc = YamlDoc(data=None)
+    doc.data = _Builder(doc).build(node, ())
+    return doc
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as err:
+        raise _problem_from(err, text) from None
+    except yaml.reader.ReaderError as err:
+        raise YamlProblem(
+            f"not valid YAML: {err.reason} (character {err.character!r})",
+            _offset_position(text, err.position),
+            "remove control characters; YAML files must be printable UTF-8",
+        ) from None
+    except yaml.YAMLError as err:
+        raise YamlProblem(f"not valid YAML: {err}", Position(1, 1)) from None
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise YamlProblem(
+            "file holds more than one YAML document",
+            Position(mark.line + 1, mark.column + 1),
+            "one endpoint per file; move the second document to its own file",
+        )
+    return nodes[0] if nodes else None
+
+
+def _problem_from(err: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    mark = err.problem_mark or err.context_mark
+    pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+    what = " ".join(p for p in (err.context, err.problem) if p)
+    hint = ""
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        hint = "YAML indentation must use spaces, not tabs"
+    return YamlProblem(f"YAML syntax error: {what}", pos, hint)
+
+
+def _offset_position(text: str, offset: int) -> Position:
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+class _Builder:
+    """Turns a composed node graph into Python values, recording positions."""
+
+    def __init__(self, doc: YamlDoc) -> None:
+        self.doc = doc
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(
+                f"document expands to more than {MAX_NODES} nodes",
+                _pos(node),
+                "aliases (*ref) that expand exponentially are refused",
+            )
+        self.doc.values.setdefault(path, _pos(node))
+        if node.tag not in _STANDARD_TAGS:
+            raise YamlProblem(
+                f"unsupported YAML tag '{node.tag}'",
+                _pos(node),
+                "endpoint files use plain YAML: strings, numbers, booleans, lists, mappings",
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return _scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in _merged_pairs(node):
+            key = self._key(key_node)
+            if key in out:
+                raise YamlProblem(
+                    f"duplicate key '{key}'",
+                    _pos(key_node),
+                    f"'{key}' is already set at line {self.doc.keys[(*path, key)].line}",
+                )
+            self.doc.keys[(*path, key)] = _pos(key_node)
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise YamlProblem("mapping keys must be plain strings", _pos(node))
+        value = _scalar(node)
+        return value if isinstance(value, str) else str(node.value)
+
+
+def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """Key/value node pairs with YAML merge keys (``<<: *base``) expanded, local keys last."""
+    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    for key, value in node.value:
+        if key.tag == "tag:yaml.org,2002:merge":
+            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for src in sources:
+                if not isinstance(src, yaml.MappingNode):
+                    raise YamlProblem("a merge key (<<) must point at a mapping", _pos(src))
+                merged.extend(_merged_pairs(src))
+        else:
+            pairs.append((key, value))
+    own = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
+    return [(k, v) for k, v in merged if k.value not in own] + pairs
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return str(node.value)  # keep dates as written; no field of ours is a date
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as err:
+        raise YamlProblem(f"unsupported YAML value: {err.problem}", _pos(node)) from None
+    except (ValueError, OverflowError) as err:
+        raise YamlProblem(f"unreadable YAML value: {err}", _pos(node)) from None
+
+
+def _pos(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
