@@ -51,3 +51,13 @@ def test_every_error_names_file_line_col(case: Path) -> None:
     for line in findings:
         file, row, col, _ = line.split(":", 3)
         assert file.startswith("endpoints/") and int(row) >= 1 and int(col) >= 1, line
+
+
+def test_precommit_hook_runs_validate_on_endpoint_files() -> None:
+    import yaml
+
+    config = yaml.safe_load((CASES.parent.parent / ".pre-commit-config.yaml").read_text())
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    hook = hooks["servingops-validate"]
+    assert hook["entry"].endswith("servingops validate")
+    assert "endpoints" in hook["files"]
