@@ -25,6 +25,18 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+demo: venv pulumi
+	bash tools/demo.sh up
+
+drift: venv pulumi
+	bash tools/demo.sh drift
+
+stop:
+	bash tools/plane.sh stop
+
+plane: venv
+	bash tools/plane.sh start
+
 bench: venv
 	$(BIN)/python -m bench
 

@@ -11,11 +11,19 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from servingops.diagnostics import FORMATTERS
-from servingops.errors import ToolError
-from servingops.loader import load_endpoints
+from servingops import review
+from servingops.catalogue import load_catalogue
+from servingops.connect import connect
+from servingops.diagnostics import FORMATTERS, format_text
+from servingops.errors import ConfigError, ToolError
+from servingops.export import export_endpoint, to_yaml
+from servingops.loader import check_document, load_endpoints
+from servingops.plan import plan_endpoints
+from servingops.smoke import run_smoke
+from servingops.spec import EndpointSpec
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+DESCRIPTION = "LLM serving endpoints as code: validate, diff, drift, smoke, export, plane."
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -26,19 +34,74 @@ def validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _specs(args: argparse.Namespace) -> list[EndpointSpec]:
+    result = load_endpoints(args.paths, allow_plaintext=True)
+    if not result.ok:
+        raise ConfigError(
+            "the endpoint files have errors:\n" + format_text(result.report),
+            hint="fix them first (`servingops validate`)",
+        )
+    return result.specs
+
+
+def diff(args: argparse.Namespace) -> int:
+    """Show what applying the files would change on the live endpoints (a review summary)."""
+    with connect(args.host) as client:
+        items = plan_endpoints(client, _specs(args))
+    sys.stdout.write(review.FORMATS[args.format](items))
+    changed = any(i.verdict != "same" for i in items)
+    return EXIT_FINDINGS if (changed and args.exit_code) else EXIT_OK
+
+
+def drift(args: argparse.Namespace) -> int:
+    """Detect hand-made changes: exit 1 when a live endpoint differs from its file."""
+    with connect(args.host) as client:
+        items = plan_endpoints(client, _specs(args))
+    sys.stdout.write(review.FORMATS[args.format](items))
+    return EXIT_FINDINGS if any(i.verdict != "same" for i in items) else EXIT_OK
+
+
+def smoke(args: argparse.Namespace) -> int:
+    """Send each endpoint's smoke query now; exit 1 if any check fails."""
+    failed = 0
+    with connect(args.host) as client:
+        for spec in _specs(args):
+            for outcome in run_smoke(client, spec):
+                failed += not outcome.ok
+                print(("ok   " if outcome.ok else "FAIL ") + outcome.describe())
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    """Write an endpoint file generated from a live endpoint."""
+    with connect(args.host) as client:
+        raw = export_endpoint(client.get_endpoint(args.name), load_catalogue())
+    text = to_yaml(raw)
+    for problem in check_document(raw, args.name, allow_plaintext=True):
+        print(f"warning: {problem.json_path}: {problem.message}", file=sys.stderr)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 def plane(args: argparse.Namespace) -> int:
     """Start the local control plane (``python -m plane``)."""
     from plane.server import main as plane_main
 
-    return plane_main(args.plane_args)
+    return int(plane_main(args.plane_args))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="servingops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="servingops", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_validate(sub)
+    _add_remote(sub)
     p = sub.add_parser("plane", help=plane.__doc__, add_help=False)
     p.add_argument("plane_args", nargs=argparse.REMAINDER, help="see `servingops plane --help`")
     p.set_defaults(func=plane)
@@ -58,8 +121,30 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=validate)
 
 
+def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for func, formats in ((diff, review.FORMATS), (drift, review.FORMATS), (smoke, None)):
+        p = sub.add_parser(func.__name__, help=func.__doc__, description=func.__doc__)
+        p.add_argument("paths", nargs="*", default=["endpoints"], help="files or folders")
+        p.add_argument("--host", help="control-plane URL (default: $DATABRICKS_HOST)")
+        if formats:
+            p.add_argument("--format", choices=sorted(formats), default="text")
+        if func is diff:
+            p.add_argument("--exit-code", action="store_true", help="exit 1 when anything changes")
+        p.set_defaults(func=func)
+    p = sub.add_parser("export", help=export.__doc__, description=export.__doc__)
+    p.add_argument("name", help="the live endpoint's name")
+    p.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    p.add_argument("--host", help="control-plane URL (default: $DATABRICKS_HOST)")
+    p.set_defaults(func=export)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["plane"]:  # the plane parses its own flags
+        from plane.server import main as plane_main
+
+        return int(plane_main(argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

@@ -14,6 +14,7 @@ drift`` all call ``diff_endpoint``, so they cannot disagree. Semantics:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +103,16 @@ def _subset(path: str, live: Any, want: Any, group: str) -> list[FieldChange]:
 
 
 def _same(live: Any, want: Any) -> bool:
+    """Equal as data; lists compare as multisets (the API does not keep their order)."""
     if isinstance(want, list) and isinstance(live, list):
-        return sorted(map(repr, want)) == sorted(map(repr, live))
+        return sorted(map(_canonical, want)) == sorted(map(_canonical, live))
+    if isinstance(want, dict) and isinstance(live, dict):
+        return _canonical(want) == _canonical(live)
     return bool(live == want)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _write_only(current: dict[str, str] | None, desired: dict[str, str]) -> list[FieldChange]:

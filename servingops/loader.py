@@ -124,7 +124,8 @@ def _read(path: Path) -> str:
     except UnicodeDecodeError as err:
         data = path.read_bytes()[: err.start]
         pos = Position(data.count(b"\n") + 1, err.start - (data.rfind(b"\n") + 1) + 1)
-        raise YamlProblem(f"file is not UTF-8 text (byte {err.start})", pos, "save it as UTF-8")
+        message = f"file is not UTF-8 text (byte {err.start})"
+        raise YamlProblem(message, pos, "save it as UTF-8") from None
     except OSError as err:
         raise YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1)) from None
 

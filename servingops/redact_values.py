@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 _SECRET_KEY = re.compile(
-    r"(_plaintext$|api_key|secret|^token$|_token$|private_key|password|access_key|^value$)", re.IGNORECASE
+    r"(_plaintext$|api_key|secret|^token$|_token$|private_key|password|access_key|^value$)",
+    re.IGNORECASE,
 )
 SECRET_REF = re.compile(r"^\{\{secrets/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+\}\}$")
 

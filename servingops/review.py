@@ -67,6 +67,7 @@ HEADLINE = {
     "replace": "± {name}  (replace: {note})",
     "update": "~ {name}  (update in place)",
     "same": "= {name}  (no changes)",
+    "missing": "! {name}  ({note})",
 }
 
 
@@ -76,7 +77,7 @@ def format_text(items: list[EndpointChanges]) -> str:
     for item in items:
         lines.append(HEADLINE[item.verdict].format(name=item.name, note=item.note))
         lines.extend(f"    {_line(c)}" for c in item.changes)
-        if item.note and item.verdict != "replace":
+        if item.note and item.verdict not in ("replace", "missing"):
             lines.append(f"    note: {item.note}")
     lines.append(_counts(items))
     return "\n".join(lines) + "\n"

@@ -46,11 +46,16 @@ def desired_state(spec: EndpointSpec) -> dict[str, Any]:
         "traffic": dict(spec.traffic) if spec.traffic is not None else None,
         "ai_gateway": prune(spec.ai_gateway) if spec.ai_gateway is not None else None,
         "tags": dict(spec.tags) if spec.tags is not None else None,
-        "description": spec.description,
+        "description": spec.description if _description_managed(spec) else None,
         "route_optimized": spec.route_optimized,
         "email_notifications": spec.email_notifications,
         "write_only": write_only,
     }
+
+
+def _description_managed(spec: EndpointSpec) -> bool:
+    """References and ``/pt`` endpoints cannot set a description: it is not ours to manage."""
+    return spec.tier != "pay-per-token" and not spec.uses_pt_route
 
 
 def spec_kind(spec: EndpointSpec) -> str:

@@ -24,6 +24,7 @@ FILE_RULES: list[Callable[[Ctx], None]] = [
     e.rule_provisioned,
     e.rule_retirements,
     e.rule_pay_per_token,
+    e.rule_pt_description,
     e.rule_rate_limits,
     e.rule_inference_table,
     e.rule_fallback,

@@ -166,6 +166,19 @@ def _warn_retired(ctx: Ctx, path: tuple[Any, ...], info: dict[str, Any]) -> None
         ctx.warn(path, f"retiring on {info['retiring']}{note}", "retired-model")
 
 
+def rule_pt_description(ctx: Ctx) -> None:
+    """The ``/pt`` create route (model units) takes no description: warn that it is ignored."""
+    units = any("provisioned_model_units" in e for _, e in ctx.entities())
+    if units and "description" in ctx.data:
+        ctx.warn(
+            ("description",),
+            "description is ignored for endpoints sized in provisioned_model_units",
+            "pt-description",
+            "the provisioned-throughput create route does not accept a description",
+            key=True,
+        )
+
+
 def rule_pay_per_token(ctx: Ctx) -> None:
     """A pay-per-token file references a known ``databricks-*`` endpoint of the same task."""
     if ctx.data["tier"] != "pay-per-token":

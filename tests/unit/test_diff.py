@@ -195,3 +195,10 @@ def test_pay_per_token_reference_never_drifts_on_its_entities() -> None:
         },
     }
     assert diff_endpoint(live_state(detail), desired_state(spec)) == []
+
+
+def test_list_items_compare_by_content_not_key_order() -> None:
+    detail = _live(_spec())
+    limits = detail["ai_gateway"]["rate_limits"]
+    detail["ai_gateway"]["rate_limits"] = [dict(reversed(list(x.items()))) for x in limits]
+    assert diff_endpoint(live_state(detail), desired_state(_spec())) == []

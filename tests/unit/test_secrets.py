@@ -22,9 +22,10 @@ RAW = {
 def test_split_removes_every_plaintext_value() -> None:
     clean, secrets = split_secrets(RAW)
     assert "sk-ONE" not in repr(clean) and "sk-TWO" not in repr(clean)
+    custom = "served_entities[1].external_model.custom_provider_config.api_key_auth"
     assert secrets == {
         "served_entities[0].external_model.openai_config.openai_api_key_plaintext": "sk-ONE",
-        "served_entities[1].external_model.custom_provider_config.api_key_auth.value_plaintext": "sk-TWO",
+        f"{custom}.value_plaintext": "sk-TWO",
     }
     assert clean["served_entities"][0]["external_model"]["openai_config"] == {
         "openai_api_key_plaintext": PLACEHOLDER

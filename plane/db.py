@@ -1,0 +1,102 @@
+"""SQLite persistence: endpoint documents and OAuth tokens, behind one lock.
+
+Each endpoint is one JSON document (the stored input plus server fields, write-only
+secrets included), so a restart on the same file keeps every endpoint. The file is
+made readable by its owner only because it holds ``*_plaintext`` secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS endpoints ("
+    " name TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    " digest TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at REAL NOT NULL)",
+)
+
+
+class Database:
+    """One SQLite connection shared by all threads; callers hold ``lock`` for transactions."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            os.chmod(self.path, 0o600)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        for statement in SCHEMA:
+            self._conn.execute(statement)
+
+    def close(self) -> None:
+        """Close the connection (the file stays)."""
+        with self.lock:
+            self._conn.close()
+
+    def load(self, name: str) -> dict[str, Any] | None:
+        """Return the endpoint document with that name, or None."""
+        row = self._conn.execute("SELECT doc FROM endpoints WHERE name = ?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def load_by_id(self, endpoint_id: str) -> dict[str, Any] | None:
+        """Return the endpoint document with that id, or None."""
+        row = self._conn.execute(
+            "SELECT doc FROM endpoints WHERE id = ?", (endpoint_id,)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def load_all(self) -> list[dict[str, Any]]:
+        """Return every endpoint document, ordered by name."""
+        rows = self._conn.execute("SELECT doc FROM endpoints ORDER BY name").fetchall()
+        return [dict(json.loads(row[0])) for row in rows]
+
+    def insert(self, doc: dict[str, Any]) -> bool:
+        """Insert a new endpoint document; False when the name is already taken."""
+        try:
+            self._conn.execute(
+                "INSERT INTO endpoints (name, id, doc) VALUES (?, ?, ?)",
+                (doc["name"], doc["id"], _dump(doc)),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def save(self, doc: dict[str, Any]) -> None:
+        """Overwrite an existing endpoint document."""
+        self._conn.execute("UPDATE endpoints SET doc = ? WHERE name = ?", (_dump(doc), doc["name"]))
+
+    def delete(self, name: str) -> bool:
+        """Delete an endpoint document; False when there was none."""
+        cursor = self._conn.execute("DELETE FROM endpoints WHERE name = ?", (name,))
+        return cursor.rowcount > 0
+
+    def clear(self) -> None:
+        """Delete every endpoint and token."""
+        self._conn.execute("DELETE FROM endpoints")
+        self._conn.execute("DELETE FROM tokens")
+
+    def put_token(self, digest: str, principal: str, expires_at: float) -> None:
+        """Remember an issued OAuth token (by digest, never the token itself)."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO tokens (digest, principal, expires_at) VALUES (?, ?, ?)",
+            (digest, principal, expires_at),
+        )
+
+    def get_token(self, digest: str) -> tuple[str, float] | None:
+        """Return ``(principal, expires_at)`` of an issued token, or None."""
+        row = self._conn.execute(
+            "SELECT principal, expires_at FROM tokens WHERE digest = ?", (digest,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"))

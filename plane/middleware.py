@@ -1,0 +1,167 @@
+"""ASGI middleware around the routes: request stats, auth, injected faults, body size.
+
+Pure ASGI (no BaseHTTPMiddleware) to keep the per-request cost low. Order, outermost
+first: ``StatsMiddleware`` → ``AuthMiddleware`` → ``FaultMiddleware`` → ``BodyLimitMiddleware``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plane.auth import Authenticator
+from plane.errors import BodyTooLarge, CustomError, PlaneError
+from plane.faults import Fault, FaultRegistry
+from plane.stats import RequestStats
+
+ADMIN_PREFIX = "/__plane/"
+PUBLIC_PATHS = frozenset(
+    {
+        "/.well-known/databricks-config",
+        "/oidc/.well-known/oauth-authorization-server",
+        "/oidc/v1/token",
+        "/__plane/health",
+    }
+)
+TRANSPORT_KEY = "plane.transport"
+
+
+async def send_error(send: Send, error: PlaneError) -> None:
+    """Write ``error`` as a complete JSON response."""
+    body = json.dumps(error.to_body()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class StatsMiddleware:
+    """Counts every request except ``/__plane/*`` by method and route template."""
+
+    def __init__(self, app: ASGIApp, stats: RequestStats, routes: list[BaseRoute]) -> None:
+        self.app, self.stats, self.routes = app, stats, routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.stats.count(scope["method"], self._template(scope))
+
+    def _template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is not None and hasattr(route, "path"):
+            return str(route.path)
+        for candidate in self.routes:
+            match, _ = candidate.matches(scope)
+            if match != Match.NONE and hasattr(candidate, "path"):
+                return str(candidate.path)
+        return str(scope["path"])
+
+
+class AuthMiddleware:
+    """Rejects requests without a valid bearer token (401) and records the principal."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
+        self.app, self.auth = app, auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = self.auth.principal(_header(scope, b"authorization"))
+        except PlaneError as error:
+            await send_error(send, error)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+class FaultMiddleware:
+    """Applies injected route faults: delay, error status, dropped connection."""
+
+    def __init__(self, app: ASGIApp, faults: FaultRegistry) -> None:
+        self.app, self.faults = app, faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fault = None
+        if scope["type"] == "http" and not scope["path"].startswith(ADMIN_PREFIX):
+            fault = self.faults.match_route(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.drop_connection:
+            await drop_connection(scope)
+        elif fault.status is not None:
+            await send_error(send, fault_error(fault, f"{scope['method']} {scope['path']}"))
+        else:
+            await self.app(scope, receive, send)
+
+
+def fault_error(fault: Fault, what: str) -> CustomError:
+    """The error an injected fault answers with (``Retry-After`` when asked)."""
+    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+    return CustomError(fault.status or 500, fault.code(), fault.text(what), headers=headers)
+
+
+async def drop_connection(scope: Scope) -> None:
+    """Close the TCP connection without answering (in-process: raise ConnectionAbortedError)."""
+    transport: Any = scope.get("extensions", {}).get(TRANSPORT_KEY)
+    if transport is None:
+        raise ConnectionAbortedError("injected fault: connection dropped")
+    transport.abort()
+    await asyncio.sleep(0)
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over the limit, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await send_error(send, BodyTooLarge(self.limit))
+            return
+        started = False
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge(self.limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as error:
+            if started:
+                raise
+            await send_error(send, error)

@@ -1,0 +1,85 @@
+"""Endpoint ACLs for the Permissions API (keyed by endpoint id; PUT replaces, PATCH merges)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plane.checks import as_object, check_enum, opt_list, where
+from plane.errors import InvalidParameter
+
+LEVELS = {
+    "CAN_MANAGE": "Can manage the endpoint: update config, permissions and delete it.",
+    "CAN_QUERY": "Can query the endpoint.",
+    "CAN_VIEW": "Can view the endpoint and its configuration.",
+}
+PRINCIPAL_KEYS = ("user_name", "group_name", "service_principal_name")
+
+
+def default_acl(creator: str) -> list[dict[str, str]]:
+    """The ACL of a new endpoint: its creator can manage it."""
+    return [{"kind": "user_name", "principal": creator, "level": "CAN_MANAGE"}]
+
+
+def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[dict[str, str]]:
+    """Validate ``{access_control_list: [...]}`` and return stored entries."""
+    out = []
+    for i, item in enumerate(opt_list(body, "access_control_list", "") or []):
+        epath = where(path, i)
+        entry = as_object(item, epath)
+        kinds = [k for k in PRINCIPAL_KEYS if entry.get(k)]
+        if len(kinds) != 1:
+            raise InvalidParameter(
+                f"'{epath}' needs exactly one of user_name, group_name, service_principal_name."
+            )
+        level = entry.get("permission_level")
+        check_enum(
+            level if isinstance(level, str) else str(level),
+            tuple(LEVELS),
+            f"{epath}.permission_level",
+        )
+        out.append({"kind": kinds[0], "principal": str(entry[kinds[0]]), "level": str(level)})
+    return out
+
+
+def merge_acl(current: list[dict[str, str]], changes: list[dict[str, str]]) -> list[dict[str, str]]:
+    """PATCH semantics: entries for the same principal are replaced, others kept."""
+    keys = {(c["kind"], c["principal"]) for c in changes}
+    kept = [e for e in current if (e["kind"], e["principal"]) not in keys]
+    return kept + changes
+
+
+def render_permissions(endpoint_id: str, acl: list[dict[str, str]]) -> dict[str, Any]:
+    """The ``ServingEndpointPermissions`` response, with the inherited admins entry."""
+    entries: list[dict[str, Any]] = [
+        {
+            e["kind"]: e["principal"],
+            "all_permissions": [{"permission_level": e["level"], "inherited": False}],
+        }
+        for e in acl
+    ]
+    entries.append(
+        {
+            "group_name": "admins",
+            "all_permissions": [
+                {
+                    "permission_level": "CAN_MANAGE",
+                    "inherited": True,
+                    "inherited_from_object": ["/serving-endpoints/"],
+                }
+            ],
+        }
+    )
+    return {
+        "object_id": f"/serving-endpoints/{endpoint_id}",
+        "object_type": "serving-endpoint",
+        "access_control_list": entries,
+    }
+
+
+def render_levels() -> dict[str, Any]:
+    """The ``permissionLevels`` response."""
+    return {
+        "permission_levels": [
+            {"permission_level": level, "description": text} for level, text in LEVELS.items()
+        ]
+    }

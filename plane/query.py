@@ -1,0 +1,164 @@
+"""Answering a query: endpoint lookup, rate limits, traffic split, faults, the engine, fallback.
+
+The engine (``plane.inference.run_query``) is synchronous and may forward over HTTP,
+so it runs in the thread pool; for streams the first chunk is fetched there too, so an
+error before any output still gets a proper status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Scope
+
+from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneError
+from plane.gateway import pick_entities
+from plane.inference import QueryContext, QueryError, run_query
+from plane.middleware import drop_connection, fault_error
+from plane.services import Plane
+
+Answer = dict[str, Any] | tuple[bytes | None, Iterator[bytes]]
+
+
+async def answer_query(
+    plane: Plane,
+    scope: Scope,
+    name: str,
+    body: dict[str, Any],
+    *,
+    entity: str | None = None,
+    task: str | None = None,
+) -> Response:
+    """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``)."""
+    doc = plane.store.query_target(name)
+    endpoint_task = _task_of(doc, name, task)
+    principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
+    limits = _limits(doc)
+    plane.limiter.admit(name, limits, principal)
+    candidates = _candidates(plane, doc, name, entity)
+    fallback = entity is None and _fallback_enabled(doc)
+    error: PlaneError | None = None
+    for candidate in candidates if fallback else candidates[:1]:
+        try:
+            answer = await _answer_one(plane, scope, name, endpoint_task, candidate, body)
+        except PlaneError as failed:
+            if not (fallback and _retryable(failed)):
+                raise
+            error = failed
+            continue
+        _charge(plane, name, limits, principal, answer)
+        return _respond(answer, str(candidate["name"]))
+    assert error is not None
+    raise error
+
+
+def _task_of(doc: dict[str, Any], name: str, wanted: str | None) -> str:
+    task = doc.get("task")
+    if not task:
+        raise InvalidParameter(
+            f"Endpoint '{name}' serves a custom model; the local plane answers only chat, "
+            "completions and embeddings endpoints."
+        )
+    if wanted is not None and task != wanted:
+        route = {"llm/v1/chat": "chat/completions", "llm/v1/completions": "completions"}
+        path = route.get(str(task), "embeddings")
+        raise CustomError(
+            400,
+            "BAD_REQUEST",
+            f"Endpoint '{name}' serves {task}, not {wanted}; send this request to "
+            f"/serving-endpoints/{path}.",
+        )
+    return str(task)
+
+
+def _limits(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    gateway = (doc.get("ai_gateway") or {}).get("rate_limits") or []
+    return list(gateway) + list(doc.get("rate_limits") or [])
+
+
+def _fallback_enabled(doc: dict[str, Any]) -> bool:
+    return bool(((doc.get("ai_gateway") or {}).get("fallback_config") or {}).get("enabled"))
+
+
+def _retryable(error: PlaneError) -> bool:
+    return error.status >= 500 or error.status == 429
+
+
+def _candidates(
+    plane: Plane, doc: dict[str, Any], name: str, entity: str | None
+) -> list[dict[str, Any]]:
+    config = doc["config"]
+    if entity is None:
+        return pick_entities(config, plane.rng, name)
+    for served in config["served_entities"]:
+        if served["name"] == entity:
+            return [served]
+    raise EntityNotFound(name, entity)
+
+
+async def _answer_one(
+    plane: Plane, scope: Scope, name: str, task: str, entity: dict[str, Any], body: dict[str, Any]
+) -> Answer:
+    started = time.perf_counter()
+    try:
+        await _apply_fault(plane, scope, name, str(entity["name"]))
+        ctx = QueryContext(name, task, entity, http=plane.http, forward=plane.settings.forward)
+        answer = await run_in_threadpool(_run, ctx, body)
+    except PlaneError as error:
+        plane.metrics.record(name, str(entity["name"]), error.status, time.perf_counter() - started)
+        raise
+    plane.metrics.record(name, str(entity["name"]), 200, time.perf_counter() - started)
+    return answer
+
+
+async def _apply_fault(plane: Plane, scope: Scope, name: str, entity: str) -> None:
+    fault = plane.faults.match_query(name, entity)
+    if fault is None:
+        return
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    if fault.drop_connection:
+        await drop_connection(scope)
+    raise fault_error(fault, f"query of served entity '{entity}' of endpoint '{name}'")
+
+
+def _run(ctx: QueryContext, body: dict[str, Any]) -> Answer:
+    try:
+        result = run_query(ctx, body)
+        if isinstance(result, dict):
+            return result
+        return next(result, None), result
+    except QueryError as error:
+        raise CustomError(error.status, error.error_code, error.message) from error
+
+
+def _charge(
+    plane: Plane, name: str, limits: list[dict[str, Any]], principal: str, answer: Answer
+) -> None:
+    if not isinstance(answer, dict) or not any(lim.get("tokens") is not None for lim in limits):
+        return
+    used = int((answer.get("usage") or {}).get("total_tokens") or 0)
+    plane.limiter.add_tokens(name, limits, principal, used)
+
+
+def _respond(answer: Answer, entity: str) -> Response:
+    headers = {"served-model-name": entity}
+    if isinstance(answer, dict):
+        return JSONResponse(answer, headers=headers)
+    first, rest = answer
+    return StreamingResponse(_stream(first, rest), media_type="text/event-stream", headers=headers)
+
+
+def _stream(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first is not None:
+        yield first
+    try:
+        yield from rest
+    except QueryError as error:
+        yield b"data: " + json.dumps(error.to_api()).encode() + b"\n\n"

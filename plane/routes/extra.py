@@ -1,0 +1,81 @@
+"""Read-mostly routes: logs, metrics, OpenAPI, model-optimization info, permissions."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from plane import describe, permissions
+from plane.routes.common import ok, path_param, plane_of, read_json
+
+API = "/api/2.0/serving-endpoints"
+PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+
+
+async def build_logs(request: Request) -> Response:
+    """GET /serving-endpoints/{name}/served-models/{served}/build-logs."""
+    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
+    return ok(describe.entity_logs(doc, path_param(request, "served"), "build"))
+
+
+async def logs(request: Request) -> Response:
+    """GET /serving-endpoints/{name}/served-models/{served}/logs."""
+    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
+    return ok(describe.entity_logs(doc, path_param(request, "served"), "server"))
+
+
+async def export_metrics(request: Request) -> Response:
+    """GET /serving-endpoints/{name}/metrics (OpenMetrics text)."""
+    plane = plane_of(request)
+    name = path_param(request, "name")
+    plane.store.endpoint_doc(name)
+    text = plane.metrics.render(name)
+    return PlainTextResponse(text, media_type="application/openmetrics-text; version=1.0.0")
+
+
+async def get_open_api(request: Request) -> Response:
+    """GET /serving-endpoints/{name}/openapi."""
+    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
+    return ok(describe.openapi_document(doc, str(request.base_url)))
+
+
+async def get_model_optimization_info(request: Request) -> Response:
+    """GET /serving-endpoints/get-model-optimization-info/{model}/{version}."""
+    catalogue = plane_of(request).store.catalogue
+    model, version = path_param(request, "model"), path_param(request, "version")
+    return ok(describe.model_optimization_info(catalogue, model, version))
+
+
+async def get_permissions(request: Request) -> Response:
+    """GET /permissions/serving-endpoints/{id}."""
+    return ok(plane_of(request).store.get_permissions(path_param(request, "id")))
+
+
+async def set_permissions(request: Request) -> Response:
+    """PUT (replace) or PATCH (merge) /permissions/serving-endpoints/{id}."""
+    body = await read_json(request)
+    merge = request.method == "PATCH"
+    return ok(plane_of(request).store.set_permissions(path_param(request, "id"), body, merge=merge))
+
+
+async def get_permission_levels(request: Request) -> Response:
+    """GET /permissions/serving-endpoints/{id}/permissionLevels."""
+    plane_of(request).store.get_permissions(path_param(request, "id"))
+    return ok(permissions.render_levels())
+
+
+ROUTES = [
+    Route(
+        f"{API}/get-model-optimization-info/{{model}}/{{version}}",
+        get_model_optimization_info,
+        methods=["GET"],
+    ),
+    Route(f"{API}/{{name}}/served-models/{{served}}/build-logs", build_logs, methods=["GET"]),
+    Route(f"{API}/{{name}}/served-models/{{served}}/logs", logs, methods=["GET"]),
+    Route(f"{API}/{{name}}/metrics", export_metrics, methods=["GET"]),
+    Route(f"{API}/{{name}}/openapi", get_open_api, methods=["GET"]),
+    Route(f"{PERMISSIONS}/{{id}}/permissionLevels", get_permission_levels, methods=["GET"]),
+    Route(f"{PERMISSIONS}/{{id}}", get_permissions, methods=["GET"]),
+    Route(f"{PERMISSIONS}/{{id}}", set_permissions, methods=["PUT", "PATCH"]),
+]

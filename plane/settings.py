@@ -1,0 +1,74 @@
+"""Settings of the local control plane, and the clock type it runs on."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+"""Returns the current time as epoch seconds; inject a fake one in tests."""
+
+FORWARD_MODES = ("none", "loopback", "all")
+
+
+def generate_token() -> str:
+    """Return a fresh personal-access-token look-alike (``dapi`` + 32 hex digits)."""
+    return "dapi" + secrets.token_hex(16)
+
+
+def system_clock() -> float:
+    """Return the wall-clock time in epoch seconds (the default clock)."""
+    return time.time()
+
+
+@dataclass
+class PlaneSettings:
+    """Everything that changes how the plane behaves; all fields have safe defaults."""
+
+    token: str = field(default_factory=generate_token)
+    """The bearer token every request must carry (besides OAuth-issued tokens)."""
+    client_id: str | None = None
+    """OAuth M2M client id; with ``client_secret`` enables ``POST /oidc/v1/token``."""
+    client_secret: str | None = None
+    """OAuth M2M client secret."""
+    user_name: str = "plane-user@example.com"
+    """Principal of the start token: the ``creator`` of endpoints it creates."""
+    workspace_id: str = "1234567890123456"
+    """Workspace id announced by ``/.well-known/databricks-config``."""
+    settle_seconds: float = 1.0
+    """Seconds a create / config update stays IN_PROGRESS (external, custom models)."""
+    pt_settle_seconds: float = 5.0
+    """Seconds a provisioned-throughput create / update stays IN_PROGRESS."""
+    shuffle_entities: bool = False
+    """Return served entities in a random order on every read (default: sorted by name)."""
+    seed: int | None = None
+    """Seed of the random generator (traffic split, shuffling); None = unpredictable."""
+    max_entities: int = 15
+    """Most served entities one endpoint may have."""
+    max_name_length: int = 63
+    """Longest endpoint / served-entity name accepted (unverified upstream; configurable)."""
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Largest request body accepted; larger ones get 413."""
+    require_traffic_sum_100: bool = True
+    """Reject a traffic_config whose percentages do not add up to 100."""
+    oauth_token_ttl_seconds: int = 3600
+    """Lifetime of tokens issued by the OAuth client-credentials route."""
+    forward: str = "loopback"
+    """Which upstream base URLs the inference engine may forward to: none | loopback | all."""
+    seed_pay_per_token: bool = True
+    """Create the catalogue's pay-per-token ``databricks-*`` endpoints at start-up."""
+
+    def __post_init__(self) -> None:
+        if self.forward not in FORWARD_MODES:
+            raise ValueError(f"forward must be one of {FORWARD_MODES}, got {self.forward!r}")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("client_id and client_secret must be given together")
+        if not self.token:
+            raise ValueError("token must not be empty")
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """True when an OAuth M2M client is configured."""
+        return bool(self.client_id and self.client_secret)

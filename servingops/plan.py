@@ -1,0 +1,34 @@
+"""Plan and drift without Pulumi: compare each declared endpoint with the live one.
+
+``plan_endpoints`` is what ``servingops diff`` and ``servingops drift`` print; it uses
+the same ``diff_endpoint`` as the Pulumi provider, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servingops.diff import diff_endpoint
+from servingops.review import EndpointChanges
+from servingops.spec import EndpointSpec
+from servingops.state import desired_state, live_state
+
+
+def plan_endpoint(client: Any, spec: EndpointSpec) -> EndpointChanges:
+    """What applying ``spec`` would do to the live endpoint of the same name."""
+    detail = client.find_endpoint(spec.name)
+    if detail is None:
+        if spec.tier == "pay-per-token":
+            return EndpointChanges(spec.name, "missing", note="pay-per-token endpoint not found")
+        return EndpointChanges(spec.name, "create")
+    changes = diff_endpoint(live_state(detail), desired_state(spec))
+    item = EndpointChanges.from_changes(spec.name, changes)
+    version = (detail.get("config") or {}).get("config_version")
+    if version is not None and item.verdict != "same":
+        item.note = (item.note + "; " if item.note else "") + f"live config_version {version}"
+    return item
+
+
+def plan_endpoints(client: Any, specs: list[EndpointSpec]) -> list[EndpointChanges]:
+    """``plan_endpoint`` for every spec, in name order."""
+    return [plan_endpoint(client, spec) for spec in sorted(specs, key=lambda s: s.name)]

@@ -1,0 +1,70 @@
+"""What ``__main__.py`` runs under Pulumi: load, validate, overlay, declare, export.
+
+Stack config (``pulumi config set servingops:<key>``): ``endpoints`` (folder),
+``overlay`` (a per-stack YAML file: endpoint name → keys merged over the file),
+``allowPlaintext``, ``deadlineSeconds``, ``adopt``, and the control-plane settings
+``host``, ``token`` (secret), ``clientId``, ``clientSecret`` (secret); without them
+the standard ``DATABRICKS_*`` environment is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from providers.endpoint import EndpointProvider, ServingEndpoint
+from servingops.diagnostics import format_text
+from servingops.loader import check_document, load_endpoints
+from servingops.overlay import apply_overlay, load_overlay
+from servingops.secrets import split_secrets
+from servingops.spec import EndpointSpec
+
+
+def declare_endpoints() -> None:
+    """Declare every endpoint of the configured folder; stop with file:line on bad input."""
+    cfg = pulumi.Config("servingops")
+    specs = _load(cfg)
+    provider = EndpointProvider(
+        deadline_seconds=cfg.get_float("deadlineSeconds"),
+        adopt=cfg.get_bool("adopt") is not False,
+    )
+    exports: dict[str, Any] = {}
+    for spec in specs:
+        exports[spec.name] = _declare(spec, provider)
+    pulumi.export("endpoints", exports)
+
+
+def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
+    allow = cfg.get_bool("allowPlaintext") or False
+    result = load_endpoints([cfg.get("endpoints") or "endpoints"], allow_plaintext=allow)
+    for warning in result.report.warnings:
+        pulumi.log.warn(f"{warning.file}:{warning.line}:{warning.col}: {warning.message}")
+    if not result.ok:
+        raise pulumi.RunError("invalid endpoint files:\n" + format_text(result.report))
+    overlay_file = cfg.get("overlay")
+    if not overlay_file:
+        return result.specs
+    return [_overlaid(spec, overlay_file, allow) for spec in result.specs]
+
+
+def _overlaid(spec: EndpointSpec, overlay_file: str, allow: bool) -> EndpointSpec:
+    raw = apply_overlay(spec.raw, load_overlay(overlay_file).get(spec.name))
+    problems = check_document(raw, overlay_file, allow_plaintext=allow)
+    if problems:
+        lines = "\n".join(f"  {d.json_path}: {d.message}" for d in problems)
+        raise pulumi.RunError(f"{overlay_file}: overlay for '{spec.name}' is invalid:\n{lines}")
+    return EndpointSpec.from_yaml(raw, spec.source)
+
+
+def _declare(spec: EndpointSpec, provider: EndpointProvider) -> dict[str, Any]:
+    clean, secrets = split_secrets(spec.raw)
+    opts = pulumi.ResourceOptions(protect=spec.protect or None)
+    res = ServingEndpoint(spec.name, clean, secrets, spec.source, provider=provider, opts=opts)
+    return {
+        "name": res.name,
+        "endpoint_id": res.endpoint_id,
+        "invocation_url": res.invocation_url,
+        "config_version": res.config_version,
+        "ready": res.ready,
+    }

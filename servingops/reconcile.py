@@ -1,0 +1,185 @@
+"""Reconcile one endpoint against the control plane: create, read, update, delete.
+
+The Pulumi provider is a thin shell over these functions. Each write is followed
+by a wait until the endpoint settles and a smoke query. Order of sub-APIs in an
+update: tags → ai_gateway (whole object) → config (wait) → notifications, one at a
+time and only for the groups that changed. ``create`` adopts an endpoint that
+already exists under the same name (Pulumi dynamic providers have no ``import``;
+pulumi/pulumi#16175), so a run that failed after the create converges on re-run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from servingops.clock import Clock, RealClock
+from servingops.diff import FieldChange, diff_endpoint
+from servingops.errors import NotFound, SmokeFailed, ToolError
+from servingops.smoke import raise_on_failure, run_smoke
+from servingops.spec import EndpointSpec
+from servingops.state import desired_state, live_state
+from servingops.waiter import default_deadline, describe_state, wait_until_settled
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Reconciler:
+    """Applies specs through a control-plane client; clock, deadline and logging injected."""
+
+    client: Any
+    host: str
+    clock: Clock = field(default_factory=RealClock)
+    deadline_s: float | None = None
+    adopt: bool = True
+    log: Progress = lambda _msg: None
+
+    def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
+        """The Pulumi outputs: canonical live state plus what apps consume."""
+        state = live_state(detail, previous=desired_state(spec))
+        config = detail.get("config") or {}
+        return {
+            "name": spec.name,
+            "endpoint_id": detail.get("id") or "",
+            "invocation_url": f"{self.host.rstrip('/')}/serving-endpoints/{spec.name}/invocations",
+            "config_version": int(config.get("config_version") or 0),
+            "ready": (detail.get("state") or {}).get("ready", ""),
+            "state": state,
+        }
+
+    def create(self, spec: EndpointSpec) -> dict[str, Any]:
+        """Create (or adopt) the endpoint, wait, smoke-check; return its outputs."""
+        if spec.tier == "pay-per-token":
+            return self._reference(spec)
+        existing = self.client.find_endpoint(spec.name)
+        if existing is not None:
+            return self._adopt(spec, existing)
+        self.log(f"creating {spec.name}")
+        body = spec.create_to_api()
+        if spec.uses_pt_route:
+            self.client.create_pt_endpoint(body)
+        else:
+            self.client.create_endpoint(body)
+        detail = self._settle(spec)
+        raise_on_failure(run_smoke(self.client, spec))
+        return self.outputs(spec, detail)
+
+    def read(self, name: str, previous: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Live canonical state (None when the endpoint is gone)."""
+        detail = self.client.find_endpoint(name)
+        if detail is None:
+            return None
+        return live_state(detail, previous=previous)
+
+    def update(self, spec: EndpointSpec, previous: EndpointSpec | None) -> dict[str, Any]:
+        """Bring the live endpoint to ``spec``: changed groups only; rollback on smoke failure."""
+        if spec.tier == "pay-per-token":
+            return self._reference(spec)
+        detail = self.client.get_endpoint(spec.name)
+        changes = self.plan(spec, detail, previous)
+        self._apply(spec, detail, changes)
+        detail = self._settle(spec)
+        try:
+            raise_on_failure(run_smoke(self.client, spec))
+        except SmokeFailed as err:
+            self._maybe_rollback(spec, previous, err)
+            raise
+        return self.outputs(spec, detail)
+
+    def delete(self, spec: EndpointSpec) -> None:
+        """Delete the endpoint; pay-per-token references are never deleted."""
+        if spec.tier == "pay-per-token":
+            self.log(f"{spec.name} is a pay-per-token reference: left in place")
+            return
+        try:
+            self.client.delete_endpoint(spec.name, missing_ok=True)
+        except NotFound:
+            self.log(f"{spec.name} was already gone")
+
+    def plan(
+        self, spec: EndpointSpec, detail: dict[str, Any], previous: EndpointSpec | None
+    ) -> list[FieldChange]:
+        """Changes from the live endpoint to ``spec`` (write-only compared to ``previous``)."""
+        record = desired_state(previous) if previous is not None else None
+        return diff_endpoint(live_state(detail, previous=record), desired_state(spec))
+
+    def _apply(
+        self, spec: EndpointSpec, detail: dict[str, Any], changes: list[FieldChange]
+    ) -> None:
+        groups = {c.group for c in changes}
+        if "tags" in groups:
+            self._put_tags(spec, detail)
+        if "ai_gateway" in groups:
+            self.log(f"{spec.name}: replacing ai_gateway")
+            self.client.put_ai_gateway(spec.name, spec.ai_gateway or {})
+        if "config" in groups:
+            self._put_config(spec)
+        if "notifications" in groups:
+            self.client.patch_notifications(spec.name, spec.email_notifications or {})
+
+    def _put_tags(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        live = {t["key"]: t.get("value", "") for t in detail.get("tags") or []}
+        want = spec.tags or {}
+        add = [{"key": k, "value": v} for k, v in sorted(want.items()) if live.get(k) != v]
+        delete = sorted(k for k in live if k not in want)
+        self.log(f"{spec.name}: tags +{len(add)} -{len(delete)}")
+        self.client.patch_tags(spec.name, add, delete)
+
+    def _put_config(self, spec: EndpointSpec) -> None:
+        self.log(f"{spec.name}: updating config")
+        self._settle(spec)  # an update already running is waited out first
+        if spec.uses_pt_route:
+            self.client.update_pt_config(spec.name, spec.config_to_api())
+        else:
+            self.client.update_config(spec.name, spec.config_to_api())
+
+    def _settle(self, spec: EndpointSpec) -> dict[str, Any]:
+        deadline = self.deadline_s if self.deadline_s is not None else default_deadline(spec.tier)
+        detail: dict[str, Any] = wait_until_settled(
+            self.client,
+            spec.name,
+            deadline_s=deadline,
+            clock=self.clock,
+            on_progress=lambda e: self.log(f"{spec.name}: {describe_state(e)}"),
+        )
+        return detail
+
+    def _adopt(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
+        if not self.adopt:
+            raise ToolError(
+                f"endpoint '{spec.name}' already exists and adoption is off",
+                hint="set servingops:adopt true, or delete/rename the existing endpoint",
+            )
+        self.log(f"{spec.name} exists: adopting it and bringing it to the declared state")
+        self._settle(spec)
+        changes = self.plan(spec, self.client.get_endpoint(spec.name), None)
+        self._apply(spec, detail, changes)
+        detail = self._settle(spec)
+        raise_on_failure(run_smoke(self.client, spec))
+        return self.outputs(spec, detail)
+
+    def _reference(self, spec: EndpointSpec) -> dict[str, Any]:
+        try:
+            detail = self.client.get_endpoint(spec.name)
+        except NotFound as err:
+            raise ToolError(
+                f"pay-per-token endpoint '{spec.name}' does not exist in this workspace",
+                hint="pay-per-token endpoints are pre-configured by the platform; check the name",
+            ) from err
+        raise_on_failure(run_smoke(self.client, spec))
+        return self.outputs(spec, detail)
+
+    def _maybe_rollback(
+        self, spec: EndpointSpec, previous: EndpointSpec | None, err: SmokeFailed
+    ) -> None:
+        if spec.smoke.on_failure != "rollback" or previous is None:
+            return
+        self.log(f"{spec.name}: smoke failed, restoring the previous config")
+        self._put_config(previous)
+        detail = self._settle(previous)
+        version = (detail.get("config") or {}).get("config_version")
+        err.message += (
+            f"\n  rolled back: the previous config is live again (config_version {version})"
+        )

@@ -1,0 +1,237 @@
+"""Reconciler against a real local plane: create, idempotence, ordered updates, waits,
+smoke failures with rollback, adoption, deletion. One fake clock drives both the
+plane's settle timer and the waiter's sleeps, so waits are real but instant."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from plane.testing import FakeClock as PlaneClock
+from plane.testing import RunningPlane, running_plane
+from servingops.auth import BearerToken
+from servingops.client import ControlPlaneClient
+from servingops.errors import SmokeFailed, UpdateFailed, WaitTimeout
+from servingops.loader import load_endpoints
+from servingops.reconcile import Reconciler
+from servingops.spec import EndpointSpec
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = {s.name: s for s in load_endpoints([REPO / "endpoints"]).specs}
+
+
+class SharedClock:
+    """The waiter's clock; sleeping moves the plane's clock too."""
+
+    def __init__(self, plane_clock: PlaneClock) -> None:
+        self.plane_clock = plane_clock
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.plane_clock.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.plane_clock.advance(seconds)
+
+
+class World:
+    """A running plane, a client on it and a reconciler with the shared clock."""
+
+    def __init__(self, plane: RunningPlane, clock: SharedClock) -> None:
+        self.plane = plane
+        self.clock = clock
+        self.client = ControlPlaneClient(plane.url, BearerToken(plane.token), clock=clock)
+        self.log: list[str] = []
+        self.rec = Reconciler(self.client, plane.url, clock=clock, log=self.log.append)
+        self.http = plane.client()
+
+    def writes(self) -> dict[str, int]:
+        stats = self.http.get("/__plane/stats").json()["requests"]
+        return {k: n for k, n in stats.items() if k.split()[0] != "GET" and "/api/" in k}
+
+    def reset_stats(self) -> None:
+        self.http.delete("/__plane/stats")
+
+    def fault(self, name: str, **body: Any) -> None:
+        self.http.post(f"/__plane/endpoints/{name}/fault", json=body).raise_for_status()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    plane_clock = PlaneClock()
+    with running_plane(
+        tmp_path,
+        clock=plane_clock,
+        settle_seconds=3,
+        pt_settle_seconds=20,
+        shuffle_entities=True,
+        seed=3,
+    ) as plane:
+        w = World(plane, SharedClock(plane_clock))
+        yield w
+        w.client.close()
+        w.http.close()
+
+
+def _with(spec: EndpointSpec, **changes: Any) -> EndpointSpec:
+    raw = copy.deepcopy(spec.raw) | changes
+    return EndpointSpec.from_yaml(raw, spec.source)
+
+
+def test_every_example_is_created_waited_for_and_smoke_checked(world: World) -> None:
+    for spec in SPECS.values():
+        out = world.rec.create(spec)
+        assert out["ready"] == "READY" and out["config_version"] >= 1
+        assert out["invocation_url"].endswith(f"/serving-endpoints/{spec.name}/invocations")
+    assert world.clock.sleeps, "the waiter never had to wait"
+    queries = world.http.get("/__plane/stats").json()["requests"]
+    assert sum(n for k, n in queries.items() if "invocations" in k) >= len(SPECS)
+
+
+def test_second_apply_makes_no_write_calls(world: World) -> None:
+    for spec in SPECS.values():
+        world.rec.create(spec)
+    world.reset_stats()
+    for spec in SPECS.values():
+        world.rec.update(spec, previous=spec)
+    assert world.writes() == {}
+
+
+def test_traffic_change_is_one_config_put(world: World) -> None:
+    spec = SPECS["support-chat"]
+    world.rec.create(spec)
+    world.reset_stats()
+    out = world.rec.update(_with(spec, traffic={"gpt": 50, "claude": 50}), previous=spec)
+    assert world.writes() == {"PUT /api/2.0/serving-endpoints/{name}/config": 1}
+    assert out["state"]["traffic"] == {"gpt": 50, "claude": 50}
+    assert out["config_version"] == 2
+
+
+def test_tag_and_gateway_changes_use_their_own_calls_in_order(world: World) -> None:
+    spec = SPECS["support-chat"]
+    world.rec.create(spec)
+    world.reset_stats()
+    gateway = dict(
+        spec.raw["ai_gateway"],
+        rate_limits=[{"key": "user", "calls": 50, "renewal_period": "minute"}],
+    )
+    world.rec.update(
+        _with(spec, tags={"team": "support", "tier": "gold"}, ai_gateway=gateway), previous=spec
+    )
+    assert world.writes() == {
+        "PATCH /api/2.0/serving-endpoints/{name}/tags": 1,
+        "PUT /api/2.0/serving-endpoints/{name}/ai-gateway": 1,
+    }
+    live = world.client.get_endpoint(spec.name)
+    assert {t["key"]: t["value"] for t in live["tags"]}["tier"] == "gold"
+    assert live["ai_gateway"]["rate_limits"][0]["calls"] == 50
+
+
+def test_update_failed_fails_fast_with_the_entity_message(world: World) -> None:
+    spec = SPECS["internal-chat"]
+    world.rec.create(spec)
+    world.fault(spec.name, update_failed="served entity failed to load: bad base URL")
+    with pytest.raises(UpdateFailed) as err:
+        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=spec)
+    assert "bad base URL" in str(err.value) and spec.name in str(err.value)
+
+
+def test_stuck_update_times_out_at_the_deadline(world: World) -> None:
+    spec = SPECS["internal-chat"]
+    world.rec.create(spec)
+    world.fault(spec.name, stuck_seconds=3600)
+    world.rec.deadline_s = 60
+    with pytest.raises(WaitTimeout) as err:
+        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=spec)
+    assert spec.name in str(err.value)
+    assert sum(world.clock.sleeps) >= 60
+
+
+def test_smoke_failure_names_endpoint_entity_and_status(world: World) -> None:
+    spec = SPECS["support-chat"]
+    world.rec.create(spec)
+    world.fault(spec.name, query_status=500, entity="claude", count=0)
+    no_rollback = _with(
+        spec, traffic={"gpt": 80, "claude": 20}, smoke=dict(spec.raw["smoke"], on_failure="fail")
+    )
+    with pytest.raises(SmokeFailed) as err:
+        world.rec.update(no_rollback, previous=spec)
+    text = str(err.value)
+    assert "support-chat/claude: HTTP 500" in text and "body:" in text
+    live = world.client.get_endpoint(spec.name)
+    assert _traffic(live) == {"gpt": 80, "claude": 20}  # left as applied
+
+
+def test_smoke_failure_with_rollback_restores_the_previous_config(world: World) -> None:
+    spec = SPECS["support-chat"]  # on_failure: rollback
+    world.rec.create(spec)
+    world.fault(spec.name, query_status=503, entity="claude", count=0)
+    with pytest.raises(SmokeFailed) as err:
+        world.rec.update(_with(spec, traffic={"gpt": 80, "claude": 20}), previous=spec)
+    assert "rolled back" in str(err.value)
+    live = world.client.get_endpoint(spec.name)
+    assert _traffic(live) == {"gpt": 90, "claude": 10}
+    assert live["config"]["config_version"] == 3
+
+
+def test_create_adopts_an_endpoint_made_by_hand(world: World) -> None:
+    spec = SPECS["internal-chat"]
+    body = spec.create_to_api()
+    body["config"]["traffic_config"]["routes"] = _routes(_swap(spec.traffic))
+    world.client.create_endpoint(body)
+    out = world.rec.create(spec)
+    assert out["state"]["traffic"] == spec.traffic
+    assert any("adopting" in line for line in world.log)
+
+
+def test_adoption_can_be_switched_off(world: World) -> None:
+    spec = SPECS["internal-chat"]
+    world.client.create_endpoint(spec.create_to_api())
+    world.rec.adopt = False
+    with pytest.raises(Exception, match="already exists and adoption is off"):
+        world.rec.create(spec)
+
+
+def test_read_of_a_deleted_endpoint_is_none_and_delete_is_idempotent(world: World) -> None:
+    spec = SPECS["cohere-embeddings"]
+    world.rec.create(spec)
+    world.rec.delete(spec)
+    assert world.rec.read(spec.name, None) is None
+    world.rec.delete(spec)
+
+
+def test_pay_per_token_reference_is_checked_and_never_deleted(world: World) -> None:
+    spec = SPECS["databricks-meta-llama-3-3-70b-instruct"]
+    out = world.rec.create(spec)
+    assert out["ready"] == "READY"
+    world.rec.delete(spec)
+    assert world.client.find_endpoint(spec.name) is not None
+
+
+def _swap(traffic: dict[str, int] | None) -> dict[str, int]:
+    names = list(traffic or {})
+    return dict(zip(names, reversed(list((traffic or {}).values())), strict=True))
+
+
+def _routes(traffic: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"served_entity_name": k, "traffic_percentage": v} for k, v in traffic.items()]
+
+
+def _traffic(detail: dict[str, Any]) -> dict[str, int]:
+    routes = detail["config"]["traffic_config"]["routes"]
+    return {r["served_entity_name"]: r["traffic_percentage"] for r in routes}
+
+
+def test_connection_refused_is_a_clear_error() -> None:
+    with httpx.Client() as http:
+        client = ControlPlaneClient(
+            "http://127.0.0.1:9", BearerToken("t"), http=http, max_retries=0
+        )
+        with pytest.raises(Exception, match="127.0.0.1:9"):
+            client.get_endpoint("x")
