@@ -21,7 +21,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "is_secret_key", "redact_payload", "redact_text", "secret_values"]
+__all__ = [
+    "MASK",
+    "SECRET_REF",
+    "is_secret_key",
+    "redact_payload",
+    "redact_text",
+    "secret_values",
+    "show_value",
+]
 
 MASK = "***"
 
@@ -32,7 +40,7 @@ _SECRET_NAME = (
     r"|[a-z0-9_-]*password|token|secret|authorization|proxy-authorization|cookie|set-cookie"
 )
 _SECRET_KEY = re.compile(rf"^(?:{_SECRET_NAME})$", re.IGNORECASE)
-_SECRET_REF = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")
+SECRET_REF = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")
 
 _PEM = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
@@ -108,7 +116,7 @@ def _redact_item(key: str, value: Any, parent: str | None) -> Any:
 def _is_harmless(value: Any) -> bool:
     if value is None or value == "" or value == MASK:
         return True
-    return isinstance(value, str) and bool(_SECRET_REF.match(value))
+    return isinstance(value, str) and bool(SECRET_REF.match(value))
 
 
 def _mask_pair(match: re.Match[str]) -> str:
@@ -118,3 +126,34 @@ def _mask_pair(match: re.Match[str]) -> str:
         return match.group(0)
     quote = value[0] if value[0] in "\"'" else ""
     return f"{match.group('key')}{match.group('sep')}{quote}{MASK}{quote}"
+
+
+def show_value(value: Any, *, secret: bool = False, limit: int = 60) -> str:
+    """A short, quoted rendering of ``value`` for messages; secrets are never shown.
+
+    A secret *reference* (``{{secrets/scope/key}}``) is not secret and is shown.
+    """
+    if secret and not (isinstance(value, str) and SECRET_REF.match(value)):
+        return "<hidden>" if isinstance(value, str) else _kind(value)
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit - 1] + "…"
+        return repr(text)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return str(value)
+    return _kind(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return f"a {type(value).__name__}"

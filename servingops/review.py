@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
-from servingops.redact_values import is_secret_key, show_value
+from servingops.redact import is_secret_key, show_value
 
 SYMBOL = {"add": "+", "remove": "-", "change": "~"}
 

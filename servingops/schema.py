@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
-from servingops.redact_values import is_secret_key, show_value
+from servingops.redact import is_secret_key, show_value
 from servingops.yamlsrc import Path, YamlDoc
 
 SCHEMA_PATH = FsPath(__file__).resolve().parent.parent / "schemas" / "endpoint.schema.json"
@@ -185,8 +185,9 @@ def _field(path: Path) -> str:
 
 
 def _describe(value: Any, path: Path) -> str:
-    key = next((p for p in reversed(path) if isinstance(p, str)), "")
-    return show_value(value, secret=is_secret_key(key))
+    names = [p for p in path if isinstance(p, str)]
+    key, parent = (names[-1] if names else ""), (names[-2] if len(names) > 1 else None)
+    return show_value(value, secret=is_secret_key(key, parent))
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

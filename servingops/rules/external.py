@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servingops.redact_values import SECRET_REF, show_value
+from servingops.redact import SECRET_REF, show_value
 from servingops.rules.context import Ctx
 from servingops.yamlsrc import Path
 

@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 
 from servingops.catalogue import load_catalogue
 from servingops.loader import load_endpoints
-from servingops.redact_values import SECRET_REF
+from servingops.redact import SECRET_REF
 from servingops.spec import SmokeSpec
 
 ROOT = Path(__file__).resolve().parents[2]
