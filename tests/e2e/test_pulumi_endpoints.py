@@ -229,6 +229,19 @@ def test_state_holds_no_secret_value(env: Env) -> None:
     assert SENTINEL in env.cli("stack", "export", "--stack", "e2e", "--show-secrets")
 
 
+def test_stack_overlay_changes_only_that_stack(env: Env) -> None:
+    overlay = env.endpoints.parent / "overlay-e2e.yaml"
+    overlay.write_text("internal-chat:\n  tags: {team: platform, env: prod}\n")
+    env.stack.set_config("servingops:overlay", auto.ConfigValue(str(overlay)))
+    assert env.changes(env.up()) == {"update": 1}
+    tags = {t["key"]: t["value"] for t in env.live("internal-chat")["tags"]}
+    assert tags == {"team": "platform", "env": "prod"}
+    overlay.write_text("internal-chat:\n  traffic: {nope: 100}\n")
+    with pytest.raises(auto.CommandError, match="overlay for 'internal-chat' is invalid"):
+        env.stack.preview(on_output=_quiet)
+    env.stack.remove_config("servingops:overlay")
+
+
 def test_protected_endpoint_survives_destroy(env: Env) -> None:
     with pytest.raises(auto.CommandError, match="protected"):
         env.stack.destroy(on_output=_quiet)
