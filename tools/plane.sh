@@ -6,6 +6,7 @@
 # State lives in .servingops/: plane.sqlite (endpoints), plane.env (address + token),
 # plane.pid, plane.log.
 set -euo pipefail
+umask 077  # plane.env and plane.log hold the token: owner-only
 cd "$(dirname "$0")/.."
 DIR=.servingops
 ENV_FILE=$DIR/plane.env
@@ -31,7 +32,11 @@ start() {
   local token
   token=$(.venv/bin/python -c 'import secrets; print("dapi" + secrets.token_hex(16))')
   : > "$LOG"
-  setsid nohup .venv/bin/servingops plane --host 127.0.0.1 --port "$PORT" \
+  local port=$PORT
+  if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
+    port=0  # the usual port is taken (another clone's plane?): let the OS pick one
+  fi
+  setsid nohup .venv/bin/servingops plane --host 127.0.0.1 --port "$port" \
     --db "$DIR/plane.sqlite" --token "$token" >>"$LOG" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   for _ in $(seq 1 100); do
