@@ -24,6 +24,7 @@ from plane.checks import (
 from plane.errors import InvalidParameter
 from plane.validate_external import check_external_model
 from servingops.catalogue import Catalogue
+from servingops.rules.context import default_entity_name  # one rule, shared
 
 WORKLOAD_TYPES = (
     "CPU",
@@ -57,15 +58,6 @@ class EntityInfo:
     kind: str
     """``external`` | ``foundation`` | ``custom``."""
     task: str | None
-
-
-def default_entity_name(entity: dict[str, Any]) -> str:
-    """The name the server gives an unnamed entity (control-plane-api.md §2)."""
-    ext = entity.get("external_model")
-    if isinstance(ext, dict):
-        return str(ext.get("name", "")).replace(".", "-").replace(":", "-")
-    base = str(entity.get("entity_name", "")).rsplit(".", 1)[-1]
-    return f"{base}-{entity.get('entity_version', '')}"
 
 
 def check_entity(raw: Any, path: str, catalogue: Catalogue, max_name: int) -> EntityInfo:

@@ -25,8 +25,6 @@ inside each provider call with ``ControlPlaneClient.from_env()``; pickling one f
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from random import Random
@@ -37,135 +35,37 @@ from urllib.parse import quote
 import httpx
 
 from servingops import __version__
+from servingops.apierrors import (
+    ERROR_TABLE,
+    HOST_HINT,
+    ErrorRule,
+    QueryResult,
+    body_excerpt,
+    describe,
+    error_fields,
+    error_info,
+    hint,
+    map_error,
+    query_result,
+    retry_after_seconds,
+    transport_hint,
+)
 from servingops.auth import Auth, make_auth, resolve_credentials
 from servingops.clock import Clock, RealClock
 from servingops.errors import (
     ApiError,
-    BadRequest,
-    Conflict,
     ControlPlaneUnreachable,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
     ServerError,
-    Unauthenticated,
 )
 from servingops.redact import redact_text, secret_values
 
 __all__ = ["ERROR_TABLE", "ControlPlaneClient", "ErrorRule", "QueryResult", "map_error"]
 
+
 API = "/api/2.0/serving-endpoints"
 USER_AGENT = f"servingops/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ALWAYS_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_PLANE_HINT = "`make demo` starts the local plane; `servingops plane` prints DATABRICKS_HOST"
-_HOST_HINT = "an unexpected answer: check DATABRICKS_HOST points at a workspace or the local plane"
-
-
-@dataclass(frozen=True)
-class ErrorRule:
-    """One row of the error-mapping table; ``None`` matches anything."""
-
-    statuses: range | None
-    code: str | None
-    error: type[ApiError]
-    hint: str
-    op: str | None = None
-
-
-def _s(status: int) -> range:
-    return range(status, status + 1)
-
-
-_OAUTH_OP = "fetch_oauth_token"
-_OAUTH_HINT = (
-    "check DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET (OAuth M2M) and that the "
-    "service principal exists"
-)
-_TAKEN_HINT = "the name is taken: pick another name, or import the existing endpoint"
-_ROUTE_HINT = "the server does not know this API route: check DATABRICKS_HOST"
-_MISSING_HINT = "run `servingops drift` / does the endpoint exist? check the name and host"
-_AUTH_HINT = "check DATABRICKS_TOKEN / client credentials (DATABRICKS_CLIENT_ID/SECRET)"
-_PERMISSION_HINT = (
-    "the caller needs CAN_MANAGE on the endpoint (CAN_QUERY to query); "
-    "a rate limit of 0 calls also disables an endpoint"
-)
-_THROTTLE_HINT = "throttled: retry later, or raise the endpoint's rate limits"
-_PAYLOAD_HINT = "the control plane rejected the payload: run `servingops validate` on the file"
-_BUSY_HINT = "another config update is still running: wait for it to finish, then retry"
-_TRANSIENT_HINT = "a transient control-plane failure: retry later; if it persists, check status"
-_REFUSED_HINT = "the control plane refused the request: check DATABRICKS_HOST and the payload"
-
-# fmt: off
-ERROR_TABLE: tuple[ErrorRule, ...] = tuple(ErrorRule(*row) for row in (
-    # statuses         error_code                  error class        hint, operation
-    (range(400, 500),  None,                       Unauthenticated,   _OAUTH_HINT, _OAUTH_OP),
-    (_s(409),          "RESOURCE_ALREADY_EXISTS",  Conflict,          _TAKEN_HINT),
-    (_s(404),          "ENDPOINT_NOT_FOUND",       NotFound,          _ROUTE_HINT),
-    (None,             "RESOURCE_DOES_NOT_EXIST",  NotFound,          _MISSING_HINT),
-    (None,             "UNAUTHENTICATED",          Unauthenticated,   _AUTH_HINT),
-    (None,             "PERMISSION_DENIED",        PermissionDenied,  _PERMISSION_HINT),
-    (None,             "REQUEST_LIMIT_EXCEEDED",   RateLimited,       _THROTTLE_HINT),
-    (_s(400),          None,                       BadRequest,        _PAYLOAD_HINT),
-    (_s(401),          None,                       Unauthenticated,   _AUTH_HINT),
-    (_s(403),          None,                       PermissionDenied,  _PERMISSION_HINT),
-    (_s(404),          None,                       NotFound,          _MISSING_HINT),
-    (_s(409),          None,                       Conflict,          _BUSY_HINT),
-    (_s(429),          None,                       RateLimited,       _THROTTLE_HINT),
-    (range(500, 600),  None,                       ServerError,       _TRANSIENT_HINT),
-    (range(400, 500),  None,                       BadRequest,        _REFUSED_HINT),
-    (None,             None,                       ServerError,       _HOST_HINT),
-))
-# fmt: on
-"""(status, error_code[, operation]) -> error class and hint; the first matching row wins."""
-
-
-def map_error(status: int, code: str = "", op: str = "") -> ErrorRule:
-    """The first ``ERROR_TABLE`` row matching the status, error code and operation."""
-    for rule in ERROR_TABLE:
-        if (
-            (rule.statuses is None or status in rule.statuses)
-            and (rule.code is None or rule.code == code)
-            and (rule.op is None or rule.op == op)
-        ):
-            return rule
-    raise AssertionError("ERROR_TABLE ends with a catch-all row")  # pragma: no cover
-
-
-@dataclass
-class QueryResult:
-    """What an invocation answered; HTTP error statuses are data here, not exceptions.
-
-    Not frozen, so it satisfies attribute protocols such as ``smoke.QueryAnswer``.
-    """
-
-    status: int
-    """HTTP status."""
-    json: Any
-    """The parsed JSON body, or ``None`` if the body is not JSON."""
-    text: str
-    """A redacted excerpt of a non-JSON body (``""`` when the body is JSON)."""
-    served_model_name: str | None
-    """The ``served-model-name`` header: the served entity that answered."""
-    latency_ms: float
-    """Time from sending the request to the full answer, in milliseconds."""
-
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx status."""
-        return 200 <= self.status < 300
-
-    @property
-    def error_code(self) -> str:
-        """The ``error_code`` of a JSON error body, else ``""``."""
-        return _error_fields(self.json)[0] if isinstance(self.json, dict) else ""
-
-    @property
-    def error_message(self) -> str:
-        """The server's message for an error body (JSON ``message`` or the text excerpt)."""
-        if isinstance(self.json, dict):
-            return _error_fields(self.json)[1]
-        return self.text
 
 
 @dataclass(frozen=True)
@@ -381,7 +281,7 @@ class ControlPlaneClient:
         call = _Call("query_endpoint", "POST", path, name, any_status=True)
         attempts = _Attempts(self._clock.now())
         response = self._send(call, attempts, json=dict(body), timeout=timeout)
-        return _query_result(response, attempts.latency_s, self._secrets(attempts))
+        return query_result(response, attempts.latency_s, self._secrets(attempts))
 
     def fetch_oauth_token(
         self, url: str, form: Mapping[str, str], basic: tuple[str, str]
@@ -417,7 +317,7 @@ class ControlPlaneClient:
             delay = self._retry_delay(call, outcome, attempts)
             if delay is None:
                 return self._finish(call, outcome, attempts)
-            attempts.last_failure = _describe(outcome)
+            attempts.last_failure = describe(outcome)
             self._clock.sleep(delay)
 
     def _attempt(self, call: _Call, attempts: _Attempts, send: dict[str, Any]) -> Outcome:
@@ -446,7 +346,11 @@ class ControlPlaneClient:
             return self._reauthenticate(attempts)
         if status == 409 and call.wait_conflict and not _already_exists(outcome):
             return self._conflict_backoff(attempts)
-        return self._backoff(attempts, _retry_after(outcome)) if status in RETRY_STATUSES else None
+        return (
+            self._backoff(attempts, retry_after_seconds(outcome))
+            if status in RETRY_STATUSES
+            else None
+        )
 
     def _reauthenticate(self, attempts: _Attempts) -> float | None:
         """Drop a cached OAuth token once after a 401 (it may have been revoked or expired)."""
@@ -491,7 +395,7 @@ class ControlPlaneClient:
     def _error(self, call: _Call, response: httpx.Response, attempts: _Attempts) -> ApiError:
         """The mapped, redacted ``ApiError`` for an error answer."""
         secrets = self._secrets(attempts)
-        code, message = _error_info(response, secrets)
+        code, message = error_info(response, secrets)
         rule = map_error(response.status_code, code, call.op)
         text = f"{call.what()} failed: {call.method} {response.request.url}"
         text += f" -> {response.status_code} {code}".rstrip() + f": {message}"
@@ -505,12 +409,12 @@ class ControlPlaneClient:
             method=call.method,
             url=str(response.request.url),
             endpoint=call.endpoint,
-            hint=_hint(rule, response),
-            retry_after=_retry_after(response),
+            hint=hint(rule, response),
+            retry_after=retry_after_seconds(response),
         )
 
     def _not_json(self, call: _Call, response: httpx.Response) -> ServerError:
-        excerpt = _excerpt(response.text, self._auth.secrets())
+        excerpt = body_excerpt(response.text, self._auth.secrets())
         return ServerError(
             f"{call.what()} failed: {call.method} {response.request.url} -> "
             f"{response.status_code} with a non-JSON body: {excerpt}",
@@ -519,7 +423,7 @@ class ControlPlaneClient:
             method=call.method,
             url=str(response.request.url),
             endpoint=call.endpoint,
-            hint=_HOST_HINT,
+            hint=HOST_HINT,
         )
 
     def _unreachable(
@@ -529,7 +433,7 @@ class ControlPlaneClient:
         text = f"cannot reach the control plane: {call.what()} failed: {call.method} {url}: "
         text += f"{type(err).__name__}: {err or 'no answer'}" + attempts.note(self._clock.now())
         secrets = self._secrets(attempts)
-        return ControlPlaneUnreachable(redact_text(text, secrets), hint=_transport_hint(err))
+        return ControlPlaneUnreachable(redact_text(text, secrets), hint=transport_hint(err))
 
 
 def _quote(part: str) -> str:
@@ -541,7 +445,7 @@ def _path(name: str, suffix: str = "") -> str:
 
 
 def _already_exists(response: httpx.Response) -> bool:
-    return _error_info(response, ())[0] == "RESOURCE_ALREADY_EXISTS"
+    return error_info(response, ())[0] == "RESOURCE_ALREADY_EXISTS"
 
 
 def _is_absent(response: httpx.Response) -> bool:
@@ -552,88 +456,4 @@ def _is_absent(response: httpx.Response) -> bool:
         body = response.json()
     except ValueError:
         return False
-    return isinstance(body, Mapping) and _error_fields(body)[0] != "ENDPOINT_NOT_FOUND"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
-
-
-def _describe(outcome: httpx.Response | httpx.TransportError) -> str:
-    if isinstance(outcome, httpx.TransportError):
-        return type(outcome).__name__
-    code = _error_info(outcome, ())[0]
-    return f"{outcome.status_code} {code}".strip()
-
-
-def _error_fields(body: Mapping[str, Any]) -> tuple[str, str]:
-    nested = body.get("error")
-    if isinstance(nested, Mapping):
-        return str(nested.get("code") or ""), str(nested.get("message") or "")
-    code = body.get("error_code") or (nested if isinstance(nested, str) else "")
-    message = body.get("message") or body.get("error_description") or body.get("detail") or ""
-    return str(code), str(message)
-
-
-def _error_info(response: httpx.Response, secrets: tuple[str, ...]) -> tuple[str, str]:
-    """``(error_code, redacted message)`` of an error answer, JSON or not."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", _excerpt(response.text, secrets)
-    if not isinstance(body, Mapping):
-        return "", redact_text(json.dumps(body)[:300], secrets)
-    code, message = _error_fields(body)
-    return code, redact_text(message or json.dumps(body, sort_keys=True)[:300], secrets)
-
-
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.I | re.S)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _excerpt(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:
-    """A short, redacted, single-line excerpt of a non-JSON body (HTML reduced to its title)."""
-    if "<" in text and ">" in text:
-        title = _TITLE.search(text)
-        text = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", text))
-    flat = " ".join(text.split())
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return redact_text(flat, secrets) if flat else "(empty body)"
-
-
-def _query_result(
-    response: httpx.Response, latency_s: float, secrets: tuple[str, ...]
-) -> QueryResult:
-    try:
-        body, text = response.json(), ""
-    except ValueError:
-        body, text = None, _excerpt(response.text, secrets)
-    return QueryResult(
-        status=response.status_code,
-        json=body,
-        text=text,
-        served_model_name=response.headers.get("served-model-name"),
-        latency_ms=latency_s * 1000.0,
-    )
-
-
-def _hint(rule: ErrorRule, response: httpx.Response) -> str:
-    retry_after = _retry_after(response)
-    if retry_after is not None and rule.error in (RateLimited, ServerError):
-        return f"{rule.hint} (the server asked to wait {retry_after:g} s)"
-    return rule.hint
-
-
-def _transport_hint(err: httpx.TransportError) -> str:
-    if isinstance(err, httpx.ConnectError | httpx.ConnectTimeout):
-        return f"is the local plane running? {_PLANE_HINT}; otherwise check DATABRICKS_HOST"
-    if isinstance(err, httpx.TimeoutException):
-        return "the control plane did not answer in time: retry, or raise the timeout"
-    return "the connection dropped: retry; if it persists, check DATABRICKS_HOST and proxies"
+    return isinstance(body, Mapping) and error_fields(body)[0] != "ENDPOINT_NOT_FOUND"
