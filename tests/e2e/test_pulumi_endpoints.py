@@ -113,6 +113,21 @@ def test_up_creates_every_example_and_exports_outputs(env: Env) -> None:
     assert chat["ready"] == "READY" and chat["config_version"] == 1 and chat["endpoint_id"]
 
 
+def test_invalid_file_stops_the_program_with_file_line_and_col(env: Env) -> None:
+    path = env.endpoints / "support-chat.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("claude: 10", "claud: 10"))
+    try:
+        with pytest.raises(auto.CommandError) as err:
+            env.stack.preview(on_output=_quiet)
+    finally:
+        path.write_text(original)
+    text = str(err.value)
+    assert "support-chat.yaml:" in text
+    assert "error: traffic names 'claud', which is not a served entity [traffic-names]" in text
+    assert "Traceback" not in text
+
+
 def test_second_up_changes_nothing_and_writes_nothing(env: Env) -> None:
     env.http.delete("/__plane/stats")
     result = env.up()
