@@ -69,13 +69,24 @@ def load_endpoints(
     result = LoadResult()
     result.report.add(problems)
     result.report.files = len(files)
-    parsed = [p for p in (_check_file(f, cat, allow_plaintext, result.report) for f in files) if p]
+    parsed = [p for p in (_guarded(f, cat, allow_plaintext, result.report) for f in files) if p]
     result.report.add(_cross_file(parsed))
     bad = {d.file for d in result.report.errors}
     result.specs = [
         EndpointSpec.from_yaml(p.doc.data, p.file) for p in parsed if p.valid and p.file not in bad
     ]
     return result
+
+
+def _guarded(path: Path, cat: Catalogue, allow_plaintext: bool, report: Report) -> _Parsed | None:
+    """``_check_file``, but a bug on one file becomes a finding, not a lost run."""
+    try:
+        return _check_file(path, cat, allow_plaintext, report)
+    except Exception as err:  # noqa: BLE001 - reported as a finding for this file
+        hint = "this is a bug in servingops: please report it with the file"
+        message = f"internal error while checking this file: {type(err).__name__}: {err}"
+        report.add([_file_problem(str(path), message, hint)])
+        return None
 
 
 def _check_file(

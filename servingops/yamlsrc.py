@@ -17,6 +17,7 @@ Path = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 50_000
+MAX_DEPTH = 64
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
@@ -135,6 +136,12 @@ class _Builder:
                 f"document expands to more than {MAX_NODES} nodes",
                 _pos(node),
                 "aliases (*ref) that expand exponentially are refused",
+            )
+        if len(path) > MAX_DEPTH:
+            raise YamlProblem(
+                f"document is nested more than {MAX_DEPTH} levels deep",
+                _pos(node),
+                "an endpoint file is at most a few levels deep; check the indentation",
             )
         self.doc.values.setdefault(path, _pos(node))
         if node.tag not in _STANDARD_TAGS:

@@ -76,3 +76,24 @@ def test_usage_error_exits_2_without_traceback() -> None:
     )
     assert proc.returncode == 2
     assert "invalid choice: 'xml'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_crash_on_one_file_is_a_finding_and_other_files_are_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import servingops.loader as loader
+
+    real = loader._check_file
+
+    def flaky(path: Path, *args: object) -> object:
+        if path.name == "boom.yaml":
+            raise RuntimeError("simulated bug")
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "_check_file", flaky)
+    (tmp_path / "boom.yaml").write_text("name: boom\n")
+    (tmp_path / "other.yaml").write_text("name: other\n")
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "boom.yaml:1:1: error: internal error while checking this file" in out
+    assert "other.yaml:1:1: error: missing required key 'tier'" in out

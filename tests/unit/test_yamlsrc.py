@@ -65,3 +65,9 @@ def test_large_text_is_refused() -> None:
     with pytest.raises(YamlProblem) as err:
         parse_yaml("a: " + "x" * (2 * 1024 * 1024) + "\n")
     assert "too large" in err.value.message
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nested more than" in err.value.message
