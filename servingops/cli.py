@@ -18,7 +18,7 @@ from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError
 from servingops.export import export_endpoint, to_yaml
 from servingops.loader import check_document, load_endpoints
-from servingops.plan import plan_endpoints
+from servingops.plan import compare_specs, plan_endpoints
 from servingops.smoke import run_smoke
 from servingops.spec import EndpointSpec
 
@@ -45,9 +45,13 @@ def _specs(args: argparse.Namespace) -> list[EndpointSpec]:
 
 
 def diff(args: argparse.Namespace) -> int:
-    """Show what applying the files would change on the live endpoints (a review summary)."""
-    with connect(args.host) as client:
-        items = plan_endpoints(client, _specs(args))
+    """Show what applying the files would change (a review summary); --base compares offline."""
+    if args.base:
+        base = _specs(argparse.Namespace(paths=[args.base]))
+        items = compare_specs(base, _specs(args))
+    else:
+        with connect(args.host) as client:
+            items = plan_endpoints(client, _specs(args))
     sys.stdout.write(review.FORMATS[args.format](items))
     changed = any(i.verdict != "same" for i in items)
     return EXIT_FINDINGS if (changed and args.exit_code) else EXIT_OK
@@ -130,6 +134,11 @@ def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             p.add_argument("--format", choices=sorted(formats), default="text")
         if func is diff:
             p.add_argument("--exit-code", action="store_true", help="exit 1 when anything changes")
+            p.add_argument(
+                "--base",
+                metavar="DIR",
+                help="compare with the endpoint files in DIR (e.g. a checkout of main), offline",
+            )
         p.set_defaults(func=func)
     p = sub.add_parser("export", help=export.__doc__, description=export.__doc__)
     p.add_argument("name", help="the live endpoint's name")

@@ -29,6 +29,22 @@ def plan_endpoint(client: Any, spec: EndpointSpec) -> EndpointChanges:
     return item
 
 
+def compare_specs(base: list[EndpointSpec], head: list[EndpointSpec]) -> list[EndpointChanges]:
+    """Offline review: what changes from ``base`` files to ``head`` files (no control plane)."""
+    old = {s.name: s for s in base}
+    new = {s.name: s for s in head}
+    items = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            items.append(EndpointChanges(name, "create"))
+        elif name not in new:
+            items.append(EndpointChanges(name, "delete"))
+        else:
+            changes = diff_endpoint(desired_state(old[name]), desired_state(new[name]))
+            items.append(EndpointChanges.from_changes(name, changes))
+    return items
+
+
 def plan_endpoints(client: Any, specs: list[EndpointSpec]) -> list[EndpointChanges]:
     """``plan_endpoint`` for every spec, in name order."""
     return [plan_endpoint(client, spec) for spec in sorted(specs, key=lambda s: s.name)]

@@ -77,7 +77,10 @@ class Reconciler:
         """Bring the live endpoint to ``spec``: changed groups only; rollback on smoke failure."""
         if spec.tier == "pay-per-token":
             return self._reference(spec)
-        detail = self.client.get_endpoint(spec.name)
+        detail = self.client.find_endpoint(spec.name)
+        if detail is None:
+            self.log(f"{spec.name} was deleted outside Pulumi: creating it again")
+            return self.create(spec)
         changes = self.plan(spec, detail, previous)
         self._apply(spec, detail, changes)
         detail = self._settle(spec)

@@ -158,3 +158,32 @@ def test_no_credentials_is_a_clean_error(
     err = capsys.readouterr().err
     assert "DATABRICKS_HOST" in err or "host" in err
     assert "Traceback" not in err
+
+
+def test_diff_base_reviews_a_change_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for var in ("DATABRICKS_HOST", "DATABRICKS_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    head = tmp_path / "head"
+    head.mkdir()
+    for spec in SPECS:
+        if spec.name != "cohere-embeddings":
+            (head / f"{spec.name}.yaml").write_text(Path(spec.source).read_text())
+    chat = head / "support-chat.yaml"
+    chat.write_text(chat.read_text().replace("gpt: 90, claude: 10", "gpt: 50, claude: 50"))
+    (head / "new-chat.yaml").write_text(
+        (head / "internal-chat.yaml").read_text().replace("name: internal-chat", "name: new-chat")
+    )
+    code = main(["diff", str(head), "--base", str(REPO / "endpoints"), "--exit-code"])
+    out = capsys.readouterr().out
+    assert code == 1
+    expected = [
+        "~ support-chat  (update in place)",
+        "    ~ traffic.claude: 10 → 50",
+        "    ~ traffic.gpt: 90 → 50",
+    ]
+    assert "\n".join(expected) + "\n" in out
+    assert "+ new-chat  (create)" in out and "- cohere-embeddings  (delete)" in out
+    assert "= internal-chat  (no changes)" in out

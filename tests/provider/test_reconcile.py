@@ -235,3 +235,12 @@ def test_connection_refused_is_a_clear_error() -> None:
         )
         with pytest.raises(Exception, match="127.0.0.1:9"):
             client.get_endpoint("x")
+
+
+def test_update_of_an_endpoint_deleted_by_hand_recreates_it(world: World) -> None:
+    spec = SPECS["internal-chat"]
+    world.rec.create(spec)
+    world.client.delete_endpoint(spec.name)
+    out = world.rec.update(spec, previous=spec)
+    assert out["ready"] == "READY"
+    assert any("deleted outside Pulumi" in line for line in world.log)
