@@ -30,7 +30,7 @@ drift() {
 up() {
   .venv/bin/servingops validate endpoints
   echo "== pulumi up (creates/updates endpoints, waits, smoke-checks each)"
-  pulumi_ up --yes
+  pulumi_ up --yes --refresh
   echo "== outputs"
   pulumi_ stack output --json
   drift
