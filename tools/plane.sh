@@ -12,7 +12,7 @@ DIR=.servingops
 ENV_FILE=$DIR/plane.env
 PID_FILE=$DIR/plane.pid
 LOG=$DIR/plane.log
-PORT=${SERVINGOPS_PLANE_PORT:-8765}
+PORT=${SERVINGOPS_PLANE_PORT:-8700}
 
 healthy() {
   [ -f "$ENV_FILE" ] || return 1
