@@ -1,6 +1,7 @@
 """What ``__main__.py`` runs under Pulumi: load, validate, overlay, declare, export.
 
-Stack config (``pulumi config set servingops:<key>``): ``endpoints`` (folder),
+Stack config (``pulumi config set servingops:<key>``): ``endpoints`` (folder; an empty
+folder is refused unless ``allowEmpty``),
 ``overlay`` (a per-stack YAML file: endpoint name → keys merged over the file),
 ``allowPlaintext``, ``deadlineSeconds``, ``adopt``, and the control-plane settings
 ``host``, ``token`` (secret), ``clientId``, ``clientSecret`` (secret); without them
@@ -37,7 +38,9 @@ def declare_endpoints() -> None:
 
 def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     allow = cfg.get_bool("allowPlaintext") or False
-    result = load_endpoints([cfg.get("endpoints") or "endpoints"], allow_plaintext=allow)
+    folder = cfg.get("endpoints") or "endpoints"
+    result = load_endpoints([folder], allow_plaintext=allow)
+    refuse_empty(result.report.files, folder, allow_empty=cfg.get_bool("allowEmpty") or False)
     for warning in result.report.warnings:
         pulumi.log.warn(f"{warning.file}:{warning.line}:{warning.col}: {warning.message}")
     if not result.ok:
@@ -46,6 +49,16 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     if not overlay_file:
         return result.specs
     return [_overlaid(spec, overlay_file, allow) for spec in result.specs]
+
+
+def refuse_empty(files: int, folder: str, *, allow_empty: bool) -> None:
+    """Stop when no endpoint file was found: that plan would delete every endpoint."""
+    if files == 0 and not allow_empty:
+        raise pulumi.RunError(
+            f"no endpoint files in '{folder}': refusing to plan the deletion of every endpoint\n"
+            "  hint: check servingops:endpoints; to really remove them all, "
+            "`pulumi config set servingops:allowEmpty true`"
+        )
 
 
 def _overlaid(spec: EndpointSpec, overlay_file: str, allow: bool) -> EndpointSpec:

@@ -128,6 +128,17 @@ def test_invalid_file_stops_the_program_with_file_line_and_col(env: Env) -> None
     assert "Traceback" not in text
 
 
+def test_an_empty_endpoints_folder_is_refused(env: Env) -> None:
+    empty = env.endpoints.parent / "empty"
+    empty.mkdir()
+    env.stack.set_config("servingops:endpoints", auto.ConfigValue(str(empty)))
+    try:
+        with pytest.raises(auto.CommandError, match="refusing to plan the deletion"):
+            env.stack.preview(on_output=_quiet)
+    finally:
+        env.stack.set_config("servingops:endpoints", auto.ConfigValue(str(env.endpoints)))
+
+
 def test_second_up_changes_nothing_and_writes_nothing(env: Env) -> None:
     env.http.delete("/__plane/stats")
     result = env.up()
