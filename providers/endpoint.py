@@ -98,7 +98,8 @@ class EndpointProvider(ResourceProvider):
         """Apply the changed groups in order, wait, smoke-check (rollback on request)."""
         spec = _spec(news)
         previous = _previous_spec(olds, news)
-        outs = self._run(lambda r: r.update(spec, previous))
+        record = integral(olds.get("state"))
+        outs = self._run(lambda r: r.update(spec, previous, record))
         return UpdateResult(_outputs(outs, news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ pulumi/pulumi#16175), so a run that failed after the create converges on re-run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from servingops.clock import Clock, RealClock
 from servingops.diff import FieldChange, diff_endpoint
 from servingops.errors import NotFound, SmokeFailed, ToolError
+from servingops.secrets import PLACEHOLDER
 from servingops.smoke import raise_on_failure, run_smoke
 from servingops.spec import EndpointSpec
 from servingops.state import desired_state, live_state
@@ -73,16 +75,26 @@ class Reconciler:
             return None
         return live_state(detail, previous=previous)
 
-    def update(self, spec: EndpointSpec, previous: EndpointSpec | None) -> dict[str, Any]:
-        """Bring the live endpoint to ``spec``: changed groups only; rollback on smoke failure."""
+    def update(
+        self,
+        spec: EndpointSpec,
+        previous: EndpointSpec | None,
+        record: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Bring the live endpoint to ``spec``: changed groups only; rollback on smoke failure.
+
+        ``record`` is the state stored at the last write (its write-only fingerprints say
+        what was sent); without it, the fingerprints of ``previous`` stand in.
+        """
         if spec.tier == "pay-per-token":
             return self._reference(spec)
         detail = self.client.find_endpoint(spec.name)
         if detail is None:
             self.log(f"{spec.name} was deleted outside Pulumi: creating it again")
             return self.create(spec)
-        changes = self.plan(spec, detail, previous)
-        self._apply(spec, detail, changes)
+        if record is None and previous is not None:
+            record = desired_state(previous)
+        self._apply(spec, detail, self.plan(spec, detail, record))
         detail = self._settle(spec)
         try:
             raise_on_failure(run_smoke(self.client, spec))
@@ -102,10 +114,9 @@ class Reconciler:
             self.log(f"{spec.name} was already gone")
 
     def plan(
-        self, spec: EndpointSpec, detail: dict[str, Any], previous: EndpointSpec | None
+        self, spec: EndpointSpec, detail: dict[str, Any], record: dict[str, Any] | None
     ) -> list[FieldChange]:
-        """Changes from the live endpoint to ``spec`` (write-only compared to ``previous``)."""
-        record = desired_state(previous) if previous is not None else None
+        """Changes from the live endpoint to ``spec`` (write-only compared to ``record``)."""
         return diff_endpoint(live_state(detail, previous=record), desired_state(spec))
 
     def _apply(
@@ -156,9 +167,8 @@ class Reconciler:
                 hint="set servingops:adopt true, or delete/rename the existing endpoint",
             )
         self.log(f"{spec.name} exists: adopting it and bringing it to the declared state")
-        self._settle(spec)
-        changes = self.plan(spec, self.client.get_endpoint(spec.name), None)
-        self._apply(spec, detail, changes)
+        detail = self._settle(spec)
+        self._apply(spec, detail, self.plan(spec, detail, None))
         detail = self._settle(spec)
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
@@ -177,12 +187,17 @@ class Reconciler:
     def _maybe_rollback(
         self, spec: EndpointSpec, previous: EndpointSpec | None, err: SmokeFailed
     ) -> None:
+        """Put the previous spec back through the same plan/apply path as any update."""
         if spec.smoke.on_failure != "rollback" or previous is None:
             return
-        self.log(f"{spec.name}: smoke failed, restoring the previous config")
-        self._put_config(previous)
-        detail = self._settle(previous)
-        version = (detail.get("config") or {}).get("config_version")
+        if PLACEHOLDER in json.dumps(previous.raw):
+            err.message += "\n  not rolled back: the previous config used a plaintext secret "
+            err.message += "that is no longer declared, and secrets are never stored"
+            return
+        self.log(f"{spec.name}: smoke failed, restoring the previous spec")
+        detail = self.client.get_endpoint(spec.name)
+        self._apply(previous, detail, self.plan(previous, detail, desired_state(spec)))
+        version = (self._settle(previous).get("config") or {}).get("config_version")
         err.message += (
-            f"\n  rolled back: the previous config is live again (config_version {version})"
+            f"\n  rolled back: the previous spec is live again (config_version {version})"
         )

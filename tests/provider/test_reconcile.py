@@ -16,7 +16,13 @@ from plane.testing import FakeClock as PlaneClock
 from plane.testing import RunningPlane, running_plane
 from servingops.auth import BearerToken
 from servingops.client import ControlPlaneClient
-from servingops.errors import SmokeFailed, UpdateFailed, WaitTimeout
+from servingops.errors import (
+    ControlPlaneUnreachable,
+    SmokeFailed,
+    ToolError,
+    UpdateFailed,
+    WaitTimeout,
+)
 from servingops.loader import load_endpoints
 from servingops.reconcile import Reconciler
 from servingops.spec import EndpointSpec
@@ -131,6 +137,9 @@ def test_tag_and_gateway_changes_use_their_own_calls_in_order(world: World) -> N
     live = world.client.get_endpoint(spec.name)
     assert {t["key"]: t["value"] for t in live["tags"]}["tier"] == "gold"
     assert live["ai_gateway"]["rate_limits"][0]["calls"] == 50
+    writes = [line for line in world.log if "tags +" in line or "replacing ai_gateway" in line]
+    removed = len(set(spec.tags or {}) - {"team", "tier"})
+    assert writes == [f"support-chat: tags +1 -{removed}", "support-chat: replacing ai_gateway"]
 
 
 def test_update_failed_fails_fast_with_the_entity_message(world: World) -> None:
@@ -172,12 +181,28 @@ def test_smoke_failure_with_rollback_restores_the_previous_config(world: World) 
     spec = SPECS["support-chat"]  # on_failure: rollback
     world.rec.create(spec)
     world.fault(spec.name, query_status=503, entity="claude", count=0)
+    changed = _with(spec, traffic={"gpt": 80, "claude": 20}, tags={"team": "other"})
     with pytest.raises(SmokeFailed) as err:
-        world.rec.update(_with(spec, traffic={"gpt": 80, "claude": 20}), previous=spec)
-    assert "rolled back" in str(err.value)
+        world.rec.update(changed, previous=spec)
+    assert "rolled back: the previous spec is live again" in str(err.value)
     live = world.client.get_endpoint(spec.name)
     assert _traffic(live) == {"gpt": 90, "claude": 10}
+    assert {t["key"]: t["value"] for t in live["tags"]} == spec.tags
     assert live["config"]["config_version"] == 3
+
+
+def test_rollback_never_sends_a_placeholder_as_a_secret(world: World) -> None:
+    raw = copy.deepcopy(SPECS["support-chat"].raw)
+    raw["served_entities"][0]["external_model"]["openai_config"] = {
+        "openai_api_key_plaintext": "(secret)"
+    }  # what the provider sees when a value is gone
+    previous = EndpointSpec.from_yaml(raw)
+    spec = SPECS["support-chat"]
+    world.rec.create(spec)
+    world.fault(spec.name, query_status=503, entity="claude", count=0)
+    with pytest.raises(SmokeFailed, match="not rolled back: the previous config used a plaintext"):
+        world.rec.update(_with(spec, traffic={"gpt": 80, "claude": 20}), previous=previous)
+    assert _traffic(world.client.get_endpoint(spec.name)) == {"gpt": 80, "claude": 20}
 
 
 def test_create_adopts_an_endpoint_made_by_hand(world: World) -> None:
@@ -194,7 +219,7 @@ def test_adoption_can_be_switched_off(world: World) -> None:
     spec = SPECS["internal-chat"]
     world.client.create_endpoint(spec.create_to_api())
     world.rec.adopt = False
-    with pytest.raises(Exception, match="already exists and adoption is off"):
+    with pytest.raises(ToolError, match="already exists and adoption is off"):
         world.rec.create(spec)
 
 
@@ -233,8 +258,9 @@ def test_connection_refused_is_a_clear_error() -> None:
         client = ControlPlaneClient(
             "http://127.0.0.1:9", BearerToken("t"), http=http, max_retries=0
         )
-        with pytest.raises(Exception, match="127.0.0.1:9"):
+        with pytest.raises(ControlPlaneUnreachable, match="127.0.0.1:9") as err:
             client.get_endpoint("x")
+    assert "is the local plane running?" in str(err.value)
 
 
 def test_update_of_an_endpoint_deleted_by_hand_recreates_it(world: World) -> None:

@@ -1,0 +1,72 @@
+"""Review summaries: readable values, secrets never shown, verdicts and counts."""
+
+from __future__ import annotations
+
+import json
+
+from servingops.diff import FieldChange
+from servingops.review import EndpointChanges, format_json, format_markdown, format_text
+
+
+def _item() -> EndpointChanges:
+    return EndpointChanges.from_changes(
+        "chat",
+        [
+            FieldChange("traffic.gpt", 90, 50, "config"),
+            FieldChange(
+                "ai_gateway.rate_limits",
+                [{"calls": 100, "key": "user"}],
+                [{"calls": 50, "key": "user"}],
+                "ai_gateway",
+            ),
+            FieldChange(
+                "served_entities[gpt].external_model.openai_config",
+                {"openai_api_key": "{{secrets/a/b}}"},
+                {"openai_api_key": "sk-LEAK"},
+                "config",
+            ),
+            FieldChange("served_entities[gpt].x.token_plaintext", "(hidden)", "(hidden)", "config"),
+            FieldChange("tags.owner", None, "bob", "tags"),
+        ],
+    )
+
+
+def test_text_shows_each_change_with_values() -> None:
+    out = format_text([_item(), EndpointChanges("other", "same")])
+    assert "~ chat  (update in place)" in out
+    assert "~ traffic.gpt: 90 → 50" in out
+    assert (
+        '~ ai_gateway.rate_limits: [{"calls":100,"key":"user"}] → [{"calls":50,"key":"user"}]'
+        in out
+    )
+    assert "+ tags.owner: 'bob'" in out
+    assert "2 endpoint(s): 1 same, 1 update" in out
+
+
+def test_secrets_are_never_shown_in_any_format() -> None:
+    for fmt in (format_text, format_markdown, format_json):
+        out = fmt([_item()])
+        assert "sk-LEAK" not in out
+        assert "(hidden)" in out or "***" in out
+
+
+def test_replace_names_its_reason() -> None:
+    item = EndpointChanges.from_changes(
+        "chat", [FieldChange("route_optimized", False, True, "route_optimized", replace=True)]
+    )
+    assert item.verdict == "replace"
+    assert "route_optimized has no update API" in format_text([item])
+
+
+def test_json_is_machine_readable() -> None:
+    body = json.loads(format_json([_item()]))
+    first = body["endpoints"][0]
+    assert first["verdict"] == "update"
+    assert first["changes"][0] == {
+        "path": "traffic.gpt",
+        "action": "change",
+        "group": "config",
+        "replace": False,
+        "old": "90",
+        "new": "50",
+    }
