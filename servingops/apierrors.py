@@ -136,7 +136,7 @@ class QueryResult:
     def error_message(self) -> str:
         """The server's message for an error body (JSON ``message`` or the text excerpt)."""
         if isinstance(self.json, dict):
-            return error_fields(self.json)[1]
+            return redact_text(error_fields(self.json)[1])
         return self.text
 
 
@@ -170,12 +170,17 @@ def error_info(response: httpx.Response, secrets: tuple[str, ...]) -> tuple[str,
     """``(error_code, redacted message)`` of an error answer, JSON or not."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return "", body_excerpt(response.text, secrets)
     if not isinstance(body, Mapping):
-        return "", redact_text(json.dumps(body)[:300], secrets)
+        return "", clip(redact_text(json.dumps(body), secrets))
     code, message = error_fields(body)
-    return code, redact_text(message or json.dumps(body, sort_keys=True)[:300], secrets)
+    return code, clip(redact_text(message or json.dumps(body, sort_keys=True), secrets))
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters (always after redaction, never before)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.I | re.S)
@@ -188,9 +193,8 @@ def body_excerpt(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:
     if "<" in text and ">" in text:
         title = _TITLE.search(text)
         text = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", text))
-    flat = " ".join(text.split())
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return redact_text(flat, secrets) if flat else "(empty body)"
+    flat = redact_text(" ".join(text.split()), secrets)
+    return clip(flat, limit) if flat else "(empty body)"
 
 
 def query_result(
@@ -198,7 +202,7 @@ def query_result(
 ) -> QueryResult:
     try:
         body, text = response.json(), ""
-    except ValueError:
+    except (ValueError, RecursionError):
         body, text = None, body_excerpt(response.text, secrets)
     return QueryResult(
         status=response.status_code,

@@ -141,7 +141,7 @@ def _pick(
 
 
 def _normalise_host(raw: str) -> str:
-    """``scheme://host[:port]`` from ``raw``; a bare host gets ``https://``, paths are dropped."""
+    """``scheme://host[:port]`` from ``raw``; a bare host gets https (http on loopback)."""
     text = raw.strip()
     if not text:
         raise UsageError(
@@ -150,14 +150,21 @@ def _normalise_host(raw: str) -> str:
             hint=_PLANE_HINT,
         )
     if "://" not in text:
-        text = f"https://{text}"
+        local = text.split(":")[0] in ("localhost", "127.0.0.1", "[::1]")
+        text = f"{'http' if local else 'https'}://{text}"  # the local plane speaks plain http
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL as err:
-        raise UsageError(f"DATABRICKS_HOST is not a URL: {raw!r} ({err})") from err
+        raise UsageError(f"DATABRICKS_HOST is not a URL: {_shown(raw)!r} ({err})") from None
     if url.scheme not in ("http", "https") or not _HOSTNAME.match(url.host):
-        raise UsageError(f"DATABRICKS_HOST must be an http(s) URL with a host, got {raw!r}")
+        shown = _shown(raw)
+        raise UsageError(f"DATABRICKS_HOST must be an http(s) URL with a host, got {shown!r}")
     return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+
+def _shown(raw: str) -> str:
+    """``raw`` with any ``user:password@`` replaced, for messages."""
+    return re.sub(r"//[^/@\s]*@", "//***@", raw)
 
 
 class Auth(Protocol):

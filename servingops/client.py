@@ -100,6 +100,7 @@ class _Attempts:
     payload_secrets: tuple[str, ...] = ()
     last_failure: str = ""
     latency_s: float = 0.0
+    retry_started: float | None = None
 
     def note(self, now: float) -> str:
         tries = self.retries + self.conflicts + 1
@@ -198,7 +199,8 @@ class ControlPlaneClient:
 
     def get_endpoint(self, name: str) -> dict[str, Any]:
         """GET /serving-endpoints/{name}: the detailed endpoint; ``NotFound`` if absent."""
-        return self._json(_Call("get_endpoint", "GET", _path(name), name))
+        call = _Call("get_endpoint", "GET", _path(name), name)
+        return self._endpoint(call, self._json(call))
 
     def find_endpoint(self, name: str) -> dict[str, Any] | None:
         """Like ``get_endpoint`` but ``None`` when the endpoint does not exist.
@@ -207,8 +209,11 @@ class ControlPlaneClient:
         API route (``ENDPOINT_NOT_FOUND``, or an HTML/text page from a wrong host) raises.
         """
         call = _Call("get_endpoint", "GET", _path(name), name, absent_ok=True)
-        response = self._request(call)
-        return None if response.status_code == 404 else self._parse(call, response)
+        attempts = _Attempts(self._clock.now())
+        response = self._send(call, attempts)
+        if response.status_code == 404:
+            return None
+        return self._endpoint(call, self._parse(call, response, self._secrets(attempts)))
 
     def list_endpoints(self) -> list[dict[str, Any]]:
         """GET /serving-endpoints: a summary of every endpoint (no pagination)."""
@@ -294,17 +299,42 @@ class ControlPlaneClient:
     # -- the request loop ---------------------------------------------------------------
 
     def _json(self, call: _Call, **send: Any) -> dict[str, Any]:
-        return self._parse(call, self._request(call, **send))
+        attempts = _Attempts(self._clock.now())
+        response = self._send(call, attempts, **send)
+        return self._parse(call, response, self._secrets(attempts))
 
-    def _parse(self, call: _Call, response: httpx.Response) -> dict[str, Any]:
-        """The JSON object of a successful answer (``{}`` for an empty body)."""
-        if not response.content.strip():
+    def _parse(
+        self, call: _Call, response: httpx.Response, secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The JSON object of a successful answer; anything else is a ``ServerError``.
+
+        Only a DELETE may answer with an empty body (``{}``).
+        """
+        if call.method == "DELETE" and not response.content.strip():
             return {}
         try:
             body = response.json()
-        except ValueError:
-            raise self._not_json(call, response) from None
-        return body if isinstance(body, dict) else {"value": body}
+        except (ValueError, RecursionError):
+            raise self._unexpected(call, response, secrets, "a non-JSON body") from None
+        if not isinstance(body, dict):
+            what = f"JSON {type(body).__name__}, not an object"
+            raise self._unexpected(call, response, secrets, what)
+        return body
+
+    def _endpoint(self, call: _Call, body: dict[str, Any]) -> dict[str, Any]:
+        """A GET endpoint answer, checked for the fields every caller relies on."""
+        if not isinstance(body.get("name"), str) or not isinstance(body.get("state"), dict):
+            raise ServerError(
+                f"{call.what()} failed: GET {self.host}{call.path} answered without "
+                "the endpoint's 'name' and 'state'",
+                status=200,
+                code="",
+                method="GET",
+                url=self.host + call.path,
+                endpoint=call.endpoint,
+                hint=HOST_HINT,
+            )
+        return body
 
     def _request(self, call: _Call, **send: Any) -> httpx.Response:
         return self._send(call, _Attempts(self._clock.now()), **send)
@@ -331,6 +361,17 @@ class ControlPlaneClient:
             response = self._http.request(call.method, url, headers=headers, **options)
         except httpx.TransportError as err:
             return err
+        except httpx.HTTPError as err:  # e.g. DecodingError: a body we cannot read
+            raise ServerError(
+                f"{call.what()} failed: {call.method} {url}: unreadable answer "
+                f"({type(err).__name__})",
+                status=0,
+                code="",
+                method=call.method,
+                url=url,
+                endpoint=call.endpoint,
+                hint=HOST_HINT,
+            ) from None
         attempts.latency_s = self._clock.now() - start
         return response
 
@@ -363,7 +404,10 @@ class ControlPlaneClient:
 
     def _backoff(self, attempts: _Attempts, retry_after: float | None) -> float | None:
         delay = retry_after if retry_after is not None else self._linear(attempts.retries + 1)
-        elapsed = self._clock.now() - attempts.started
+        now = self._clock.now()
+        if attempts.retry_started is None:  # the retry budget starts at the first failure,
+            attempts.retry_started = now  # not at the start of a long 409 wait
+        elapsed = now - attempts.retry_started
         if attempts.retries >= self.max_retries or elapsed + delay > self.retry_deadline_s:
             return None
         attempts.retries += 1
@@ -413,11 +457,13 @@ class ControlPlaneClient:
             retry_after=retry_after_seconds(response),
         )
 
-    def _not_json(self, call: _Call, response: httpx.Response) -> ServerError:
-        excerpt = body_excerpt(response.text, self._auth.secrets())
+    def _unexpected(
+        self, call: _Call, response: httpx.Response, secrets: tuple[str, ...], what: str
+    ) -> ServerError:
+        excerpt = body_excerpt(response.text, secrets)
         return ServerError(
             f"{call.what()} failed: {call.method} {response.request.url} -> "
-            f"{response.status_code} with a non-JSON body: {excerpt}",
+            f"{response.status_code} with {what}: {excerpt}",
             status=response.status_code,
             code="",
             method=call.method,

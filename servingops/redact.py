@@ -67,8 +67,8 @@ def is_secret_key(key: str, parent: str | None = None) -> bool:
 
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Return ``text`` with the given secrets and credential-looking values replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
+        text = text.replace(secret, MASK)  # shorter strings would garble (and reveal) text
     text = _PEM.sub(MASK, text)
     text = _SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _PAT.sub(MASK, text)

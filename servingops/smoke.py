@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from servingops.errors import SmokeFailed
+from servingops.redact import redact_text, secret_values
 from servingops.spec import EndpointSpec, SmokeSpec
 
 EXCERPT = 200
@@ -153,12 +154,13 @@ def _one(
         spec.name, body, entity=entity, timeout=spec.smoke.timeout_seconds
     )
     problem = check_answer(spec.task, spec.smoke, answer)
-    excerpt = _excerpt(answer) if problem else ""
+    excerpt = _excerpt(answer, secret_values(spec.raw)) if problem else ""
     return SmokeOutcome(spec.name, entity, answer.status, answer.latency_ms, problem, excerpt)
 
 
-def _excerpt(answer: QueryAnswer) -> str:
-    text = answer.text if answer.text else json.dumps(answer.json)
+def _excerpt(answer: QueryAnswer, secrets: tuple[str, ...]) -> str:
+    """A short body excerpt, redacted (an upstream error may echo a key) before cutting."""
+    text = redact_text(answer.text if answer.text else json.dumps(answer.json), secrets)
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 

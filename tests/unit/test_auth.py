@@ -192,3 +192,16 @@ def test_oauth_missing_expiry_defaults_to_an_hour() -> None:
     clock.advance(3000)
     auth.authorization(fetch)
     assert len(fetch.calls) == 1
+
+
+def test_a_loopback_host_without_scheme_is_plain_http() -> None:
+    creds = resolve_credentials("127.0.0.1:8700", "dapi-x", env={})
+    assert creds.host == "http://127.0.0.1:8700"
+    assert resolve_credentials("localhost:8700", "t", env={}).host == "http://localhost:8700"
+    assert resolve_credentials("w.example.com", "t", env={}).host == "https://w.example.com"
+
+
+def test_credentials_in_a_bad_host_are_not_echoed() -> None:
+    with pytest.raises(UsageError) as err:
+        resolve_credentials("ftp://user:hunter22@w.example", "t", env={})
+    assert "hunter22" not in str(err.value)

@@ -70,8 +70,12 @@ def error(status: int, code: str = "", message: str = "boom", **headers: str) ->
     return httpx.Response(status, json=body, headers=headers)
 
 
+ENDPOINT = {"name": "e1", "state": {"config_update": "NOT_UPDATING", "ready": "READY"}}
+
+
 def ok(body: Any = None) -> httpx.Response:
-    return httpx.Response(200, json={} if body is None else body)
+    """A 200 answer; by default a minimal but well-formed GET endpoint body."""
+    return httpx.Response(200, json=ENDPOINT if body is None else body)
 
 
 def make_client(
@@ -301,7 +305,7 @@ def test_find_returns_none_for_a_missing_endpoint() -> None:
 
 
 def test_find_returns_the_endpoint() -> None:
-    assert make_client(Script(ok({"name": "e1"}))).find_endpoint("e1") == {"name": "e1"}
+    assert make_client(Script(ok(ENDPOINT))).find_endpoint("e1") == ENDPOINT
 
 
 @pytest.mark.parametrize(
@@ -333,17 +337,17 @@ def test_429_is_retried_honouring_retry_after() -> None:
     server = Script(
         error(429, "REQUEST_LIMIT_EXCEEDED", **{"Retry-After": "3"}),
         error(429, "REQUEST_LIMIT_EXCEEDED", **{"Retry-After": "7"}),
-        ok({"name": "e1"}),
+        ok(ENDPOINT),
     )
-    assert make_client(server, clock=clock).get_endpoint("e1") == {"name": "e1"}
+    assert make_client(server, clock=clock).get_endpoint("e1") == ENDPOINT
     assert clock.sleeps == [3.0, 7.0]
     assert len(server.requests) == 3
 
 
 def test_503_then_success() -> None:
     clock = FakeClock()
-    server = Script(error(503, "TEMPORARILY_UNAVAILABLE"), ok({"name": "e1"}))
-    assert make_client(server, clock=clock).get_endpoint("e1") == {"name": "e1"}
+    server = Script(error(503, "TEMPORARILY_UNAVAILABLE"), ok(ENDPOINT))
+    assert make_client(server, clock=clock).get_endpoint("e1") == ENDPOINT
     assert clock.sleeps == [1.0]
 
 
@@ -421,8 +425,8 @@ def test_400_is_not_retried() -> None:
 def test_409_update_in_progress_is_waited_out_on_update_config() -> None:
     clock = FakeClock()
     busy = error(409, "RESOURCE_CONFLICT", "update in progress")
-    server = Script(busy, busy, busy, ok({"name": "e1"}))
-    assert make_client(server, clock=clock).update_config("e1", {}) == {"name": "e1"}
+    server = Script(busy, busy, busy, ok(ENDPOINT))
+    assert make_client(server, clock=clock).update_config("e1", {}) == ENDPOINT
     assert clock.sleeps == [1.0, 2.0, 3.0]
 
 
@@ -433,6 +437,8 @@ def test_409_update_in_progress_is_waited_out_on_other_writes() -> None:
         lambda c: c.patch_telemetry("e1", {"enabled_telemetry_features": []}),
         lambda c: c.put_ai_gateway("e1", None),
         lambda c: c.patch_tags("e1", [], ["a"]),
+        lambda c: c.patch_notifications("e1", {"on_update_failure": ["a@b.c"]}),
+        lambda c: c.delete_endpoint("e1"),
     ]
     for call in calls:
         server = Script(busy, ok())
@@ -492,8 +498,8 @@ def test_connection_refused_becomes_unreachable_with_a_plane_hint() -> None:
 
 
 def test_connection_error_then_success() -> None:
-    server = Script(httpx.ConnectError("refused"), ok({"name": "e1"}))
-    assert make_client(server).get_endpoint("e1") == {"name": "e1"}
+    server = Script(httpx.ConnectError("refused"), ok(ENDPOINT))
+    assert make_client(server).get_endpoint("e1") == ENDPOINT
 
 
 def test_read_timeout_is_retried_for_get_but_not_for_create() -> None:
@@ -586,7 +592,7 @@ class OAuthServer:
             return ok({"access_token": self.issued[-1], "expires_in": self.expires_in})
         if request.headers.get("Authorization") != f"Bearer {self.issued[-1]}":
             return error(401, "UNAUTHENTICATED", "bad token")
-        return ok({"name": "e1"})
+        return ok(ENDPOINT)
 
 
 def test_oauth_token_fetched_once_cached_and_refreshed_after_expiry() -> None:
@@ -614,7 +620,7 @@ def test_oauth_token_is_refetched_once_after_a_401() -> None:
     client = make_client(server, clock=clock, auth=OAuthM2M(HOST, "sp-id", SECRET, clock))
     client.get_endpoint("e1")
     server.issued.append("rotated")  # the server now expects a token we do not have
-    assert client.get_endpoint("e1") == {"name": "e1"}
+    assert client.get_endpoint("e1") == ENDPOINT
     assert len(server.token_requests) == 2
 
 
@@ -698,3 +704,69 @@ def test_from_env_reads_databricks_variables() -> None:
         client.list_endpoints()
     assert str(server.requests[0].url) == "http://127.0.0.1:8123/api/2.0/serving-endpoints"
     assert server.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+# --- answers of the wrong shape, secrets in odd places (review fixes) -------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "what"),
+    [
+        (httpx.Response(200, content=b""), "a non-JSON body"),
+        (httpx.Response(200, json=[1, 2]), "JSON list, not an object"),
+        (httpx.Response(200, json="x"), "JSON str, not an object"),
+        (httpx.Response(200, json={"endpoints": []}), "without the endpoint's 'name' and 'state'"),
+    ],
+)
+def test_a_wrong_shaped_success_is_a_server_error_not_an_endpoint(
+    answer: httpx.Response, what: str
+) -> None:
+    for call in (lambda c: c.get_endpoint("e1"), lambda c: c.find_endpoint("e1")):
+        with pytest.raises(ServerError, match=what) as err:
+            call(make_client(Script(answer)))
+        assert "get_endpoint of endpoint 'e1' failed" in err.value.message
+
+
+def test_an_empty_body_is_fine_for_a_delete_only() -> None:
+    with pytest.raises(ServerError, match="non-JSON body"):
+        make_client(Script(httpx.Response(200, content=b""))).update_config("e1", {})
+
+
+def test_a_non_json_success_quoting_a_plaintext_key_is_redacted() -> None:
+    key = "sk-PLAINTEXT-LEAK-0123456789"
+    page = httpx.Response(200, html=f"<html><title>echo {key}</title></html>")
+    body = {
+        "name": "e1",
+        "config": {
+            "served_entities": [
+                {"external_model": {"openai_config": {"openai_api_key_plaintext": key}}}
+            ]
+        },
+    }
+    with pytest.raises(ServerError) as err:
+        make_client(Script(page)).create_endpoint(body)
+    assert key not in str(err.value) and "***" in str(err.value)
+
+
+def test_a_secret_straddling_the_excerpt_limit_is_masked_whole() -> None:
+    message = "x" * 290 + TOKEN + " tail"
+    with pytest.raises(ApiError) as err:
+        make_client(Script(error(400, "BAD_REQUEST", message))).get_endpoint("e1")
+    assert TOKEN[:6] not in str(err.value)
+
+
+def test_unreadable_body_is_a_server_error() -> None:
+    def gzip_lie(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(ServerError, match="unreadable answer"):
+        make_client(gzip_lie).get_endpoint("e1")
+
+
+def test_retry_budget_starts_at_the_first_failure_not_at_a_long_409_wait() -> None:
+    clock = FakeClock()
+    busy = error(409, "RESOURCE_CONFLICT")
+    server = Script(*([busy] * 20), error(503, "TEMPORARILY_UNAVAILABLE"), ok(ENDPOINT))
+    client = make_client(server, clock=clock, retry_deadline_s=30, conflict_wait_s=600)
+    assert client.update_config("e1", {}) == ENDPOINT
+    assert sum(clock.sleeps) > 30

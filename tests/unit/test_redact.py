@@ -132,3 +132,8 @@ def test_secret_values_collects_plaintext_but_not_references_or_tag_values() -> 
     }
     assert secret_values(payload) == (SENTINEL, "v-secret")
     assert secret_values(None) == ()
+
+
+def test_very_short_secrets_do_not_garble_text() -> None:
+    assert redact_text("update_config failed", ["t"]) == "update_config failed"
+    assert redact_text("token abcdef12 here", ["abcdef12"]) == "token *** here"
