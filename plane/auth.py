@@ -40,7 +40,7 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Unsupported Authorization header; use 'Bearer <token>'.")
         token = token.strip()
-        if hmac.compare_digest(token, self.settings.token):
+        if hmac.compare_digest(token.encode(), self.settings.token.encode()):
             return self.settings.user_name
         with self.db.lock:
             found = self.db.get_token(digest(token))
@@ -70,8 +70,8 @@ class Authenticator:
         want_id, want_secret = self.settings.client_id, self.settings.client_secret
         if not (want_id and want_secret):
             return False
-        return hmac.compare_digest(client_id, want_id) & hmac.compare_digest(
-            client_secret, want_secret
+        return hmac.compare_digest(client_id.encode(), want_id.encode()) & hmac.compare_digest(
+            client_secret.encode(), want_secret.encode()
         )
 
 

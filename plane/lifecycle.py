@@ -44,6 +44,7 @@ def settle(doc: dict[str, Any], now: float) -> bool:
         pending["failed"] = True
     else:
         doc["config"] = pending["config"]
+        doc.update(pending.get("meta") or {})
         doc["pending"] = None
     doc["last_updated_timestamp"] = ms(pending["settle_at"])
     return True

@@ -8,6 +8,7 @@ start, so a script can read them; logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import sys
@@ -29,9 +30,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8700, help="port (0 = any free port)")
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
-    parser.add_argument("--token", help="bearer token to accept (default: a generated one)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("SERVINGOPS_PLANE_TOKEN"),
+        help="bearer token to accept (default: $SERVINGOPS_PLANE_TOKEN, else a generated one; "
+        "the variable keeps it out of `ps`)",
+    )
     parser.add_argument("--client-id", help="OAuth M2M client id (with --client-secret)")
-    parser.add_argument("--client-secret", help="OAuth M2M client secret")
+    parser.add_argument(
+        "--client-secret",
+        default=os.environ.get("SERVINGOPS_PLANE_CLIENT_SECRET"),
+        help="OAuth M2M client secret (default: $SERVINGOPS_PLANE_CLIENT_SECRET)",
+    )
     parser.add_argument("--settle-seconds", type=float, default=1.0, help="update duration")
     parser.add_argument("--pt-settle-seconds", type=float, default=5.0, help="PT update duration")
     parser.add_argument("--shuffle-entities", action="store_true", help="random entity order")

@@ -229,7 +229,10 @@ class EndpointStore:
             doc, provisioned, self.settings.settle_seconds, self.settings.pt_settle_seconds
         )
         lifecycle.start_update(doc, checked.config, self.clock(), wait, principal)
-        doc["task"], doc["external"] = checked.task, checked.external
+        meta = {"task": checked.task, "external": checked.external}
+        doc["pending"]["meta"] = meta  # promoted only if the update succeeds
+        if not doc.get("config"):
+            doc.update(meta)  # a first deploy: nothing else to answer with meanwhile
 
     def _load(self, name: str) -> dict[str, Any]:
         doc = self.db.load(name)

@@ -36,8 +36,9 @@ start() {
   if ! .venv/bin/python -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1])))" "$port" 2>/dev/null; then
     port=0  # the usual port is taken (another clone's plane?): let the OS pick one
   fi
-  setsid nohup .venv/bin/servingops plane --host 127.0.0.1 --port "$port" \
-    --db "$DIR/plane.sqlite" --token "$token" >>"$LOG" 2>&1 < /dev/null &
+  # the token goes through the environment, not argv, so `ps` does not show it
+  SERVINGOPS_PLANE_TOKEN=$token setsid nohup .venv/bin/servingops plane --host 127.0.0.1 \
+    --port "$port" --db "$DIR/plane.sqlite" >>"$LOG" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   for _ in $(seq 1 100); do
     if grep -q '^DATABRICKS_HOST=' "$LOG"; then break; fi

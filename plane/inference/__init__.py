@@ -12,7 +12,7 @@ raises ``QueryError`` (with ``.status``, ``.error_code``, ``.message``) otherwis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from plane.inference.context import QueryContext, QueryError
@@ -31,11 +31,23 @@ def run_query(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any] | Itera
     when streaming; an upstream error status raises here too (the stream only starts
     once the upstream has answered 2xx).
     """
-    validate_request(ctx.task, body)
+    _reading_input(validate_request, ctx.task, body)
     upstream = find_upstream(ctx.entity)
     if upstream is not None and forwarding_allowed(upstream.base_url, ctx.forward):
         return forward_query(ctx, upstream, body)
-    answer = answer_offline(ctx, body)
+    answer: dict[str, Any] = _reading_input(answer_offline, ctx, body)
     if not body.get("stream"):
         return answer
     return stream_chat(answer) if ctx.task == CHAT else stream_completion(answer)
+
+
+def _reading_input(step: Callable[..., Any], *args: Any) -> Any:
+    """Run a step that reads the caller's request; a shape no check foresaw is a 400."""
+    try:
+        return step(*args)
+    except (TypeError, ValueError, OverflowError, AttributeError, RecursionError) as err:
+        raise QueryError(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            f"The request could not be read ({type(err).__name__}: {err}); check its fields.",
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -31,14 +32,27 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedRequest(
             f"Invalid JSON given in the body of the request: {exc.__class__.__name__}."
-        ) from exc
+        ) from None
     if not isinstance(body, dict):
         raise MalformedRequest("Invalid JSON given in the body of the request - expected a map.")
     return body
+
+
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's parser accepts them)."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON number that fits a double (1e309 would silently become infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -152,3 +152,22 @@ def test_update_pay_per_token_endpoint_is_403(api):
     assert r.status_code == 403
     assert r.json()["error_code"] == "PERMISSION_DENIED"
     assert r.json()["message"].startswith(f"Endpoint '{name}' is a pay-per-token system endpoint")
+
+
+def test_task_changes_only_when_the_update_succeeds(api):
+    _ready(api)
+    emb = openai_entity("emb", "text-embedding-3-small")
+    emb["external_model"]["task"] = "llm/v1/embeddings"
+    api.post("/__plane/endpoints/chat/fault", {"update_failed": "bad model"})
+    assert api.put(f"{API}/chat/config", {"served_entities": [emb]}).status_code == 200
+    chat = {"messages": [{"role": "user", "content": "Say OK"}]}
+    assert api.get(f"{API}/chat").json()["task"] == "llm/v1/chat"  # while updating
+    assert api.post("/serving-endpoints/chat/invocations", chat).status_code == 200
+    api.clock.advance(1)
+    body = api.get(f"{API}/chat").json()
+    assert body["state"]["config_update"] == "UPDATE_FAILED"
+    assert body["task"] == "llm/v1/chat"
+    assert api.post("/serving-endpoints/chat/invocations", chat).status_code == 200
+    assert api.put(f"{API}/chat/config", {"served_entities": [emb]}).status_code == 200
+    api.clock.advance(1)
+    assert api.get(f"{API}/chat").json()["task"] == "llm/v1/embeddings"
