@@ -93,14 +93,28 @@ def find_pulumi(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_passphrase_file(path: Path) -> Path:
-    """Create ``path`` once with a random passphrase (mode 600); leave an existing one alone."""
+    """Create ``path`` once with a random passphrase (mode 600); leave an existing one alone.
+
+    The file is written under a temporary name and linked into place, so a crash never
+    leaves an empty passphrase behind; an empty one found later is refused.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(32) + "\n")
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(tmp, path)  # atomic; fails if another process won the race
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    if not path.read_text().strip():
+        raise ToolError(
+            f"the passphrase file {path} is empty",
+            hint="delete it only if no stack was created with it; otherwise restore it",
+        )
     return path
 
 

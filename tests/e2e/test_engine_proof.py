@@ -210,3 +210,10 @@ def test_real_engine_up_drift_refresh_converge_destroy(stack: auto.Stack, tmp_pa
     assert _changes(destroyed.summary.resource_changes) == {"delete": 2}
     assert read_value(target) is None
     assert "Probe" not in json.dumps(_resources(stack))
+
+
+def test_an_empty_passphrase_file_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "passphrase"
+    empty.write_text("")
+    with pytest.raises(ToolError, match="is empty"):
+        engine.ensure_passphrase_file(empty)
