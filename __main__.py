@@ -1,5 +1,5 @@
-"""The Pulumi program: one ServingEndpoint per file in endpoints/ (servingops.program)."""
+"""The Pulumi program: one ServingEndpoint per file in endpoints/ (providers.program)."""
 
-from servingops.program import declare_endpoints
+from providers.program import declare_endpoints
 
 declare_endpoints()

@@ -1,8 +1,9 @@
-"""SQLite persistence: endpoint documents and OAuth tokens, behind one lock.
+"""SQLite persistence: endpoint resources and OAuth tokens, behind one lock.
 
-Each endpoint is one JSON document (the stored input plus server fields, write-only
-secrets included), so a restart on the same file keeps every endpoint. The file is
-made readable by its owner only because it holds ``*_plaintext`` secrets.
+Each endpoint is one JSON document, the row of an ``EndpointResource`` (``plane.resource``:
+the stored input plus server fields, write-only secrets included), so a restart on the
+same file keeps every endpoint. The file is made readable by its owner only because it
+holds ``*_plaintext`` secrets.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+
+from plane.resource import EndpointResource
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS endpoints ("
@@ -41,37 +43,39 @@ class Database:
         with self.lock:
             self._conn.close()
 
-    def load(self, name: str) -> dict[str, Any] | None:
-        """Return the endpoint document with that name, or None."""
+    def load(self, name: str) -> EndpointResource | None:
+        """Return the endpoint with that name, or None."""
         row = self._conn.execute("SELECT doc FROM endpoints WHERE name = ?", (name,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else _load(row[0])
 
-    def load_by_id(self, endpoint_id: str) -> dict[str, Any] | None:
-        """Return the endpoint document with that id, or None."""
+    def load_by_id(self, endpoint_id: str) -> EndpointResource | None:
+        """Return the endpoint with that id, or None."""
         row = self._conn.execute(
             "SELECT doc FROM endpoints WHERE id = ?", (endpoint_id,)
         ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else _load(row[0])
 
-    def load_all(self) -> list[dict[str, Any]]:
-        """Return every endpoint document, ordered by name."""
+    def load_all(self) -> list[EndpointResource]:
+        """Return every endpoint, ordered by name."""
         rows = self._conn.execute("SELECT doc FROM endpoints ORDER BY name").fetchall()
-        return [dict(json.loads(row[0])) for row in rows]
+        return [_load(row[0]) for row in rows]
 
-    def insert(self, doc: dict[str, Any]) -> bool:
-        """Insert a new endpoint document; False when the name is already taken."""
+    def insert(self, endpoint: EndpointResource) -> bool:
+        """Insert a new endpoint; False when the name is already taken."""
         try:
             self._conn.execute(
                 "INSERT INTO endpoints (name, id, doc) VALUES (?, ?, ?)",
-                (doc["name"], doc["id"], _dump(doc)),
+                (endpoint.name, endpoint.id, _dump(endpoint)),
             )
         except sqlite3.IntegrityError:
             return False
         return True
 
-    def save(self, doc: dict[str, Any]) -> None:
-        """Overwrite an existing endpoint document."""
-        self._conn.execute("UPDATE endpoints SET doc = ? WHERE name = ?", (_dump(doc), doc["name"]))
+    def save(self, endpoint: EndpointResource) -> None:
+        """Overwrite an existing endpoint."""
+        self._conn.execute(
+            "UPDATE endpoints SET doc = ? WHERE name = ?", (_dump(endpoint), endpoint.name)
+        )
 
     def delete(self, name: str) -> bool:
         """Delete an endpoint document; False when there was none."""
@@ -98,5 +102,9 @@ class Database:
         return None if row is None else (str(row[0]), float(row[1]))
 
 
-def _dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"))
+def _load(text: str) -> EndpointResource:
+    return EndpointResource.from_row(json.loads(text))
+
+
+def _dump(endpoint: EndpointResource) -> str:
+    return json.dumps(endpoint.to_row(), separators=(",", ":"))

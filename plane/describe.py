@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from plane.errors import CustomError, EntityNotFound
-from servingops.catalogue import Catalogue
+from plane.resource import EndpointResource
+from servingcatalogue import Catalogue
 
 MODEL_TYPES = ("llama", "dbrx", "mixtral", "mistral", "mpt", "gte", "bge")
 TASK_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -71,34 +72,32 @@ def _missing(message: str) -> CustomError:
     return CustomError(404, "RESOURCE_DOES_NOT_EXIST", message)
 
 
-def openapi_document(doc: dict[str, Any], base_url: str) -> dict[str, Any]:
+def openapi_document(endpoint: EndpointResource, base_url: str) -> dict[str, Any]:
     """An OpenAPI 3.1 document for querying the endpoint (by task)."""
-    name = doc["name"]
-    schema = TASK_SCHEMAS.get(str(doc.get("task")), {"type": "object"})
+    name = endpoint.name
+    schema = TASK_SCHEMAS.get(str(endpoint.task), {"type": "object"})
     operation = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
         "responses": {"200": {"description": "Successful response"}},
     }
-    config = doc.get("config") or (doc.get("pending") or {}).get("config") or {}
+    config = endpoint.latest_config()
     paths = {"/invocations": {"post": operation}}
-    for entity in config.get("served_entities", []):
-        paths[f"/served-models/{entity['name']}/invocations"] = {"post": operation}
+    for entity in endpoint.entity_names():
+        paths[f"/served-models/{entity}/invocations"] = {"post": operation}
     return {
         "openapi": "3.1.0",
-        "info": {"title": name, "version": str(config.get("config_version", 1))},
+        "info": {"title": name, "version": str(config.config_version if config else 1)},
         "servers": [{"url": f"{base_url.rstrip('/')}/serving-endpoints/{name}"}],
         "paths": paths,
     }
 
 
-def entity_logs(doc: dict[str, Any], entity: str, kind: str) -> dict[str, str]:
+def entity_logs(endpoint: EndpointResource, entity: str, kind: str) -> dict[str, str]:
     """``{logs}`` of a served entity (``build`` or ``server`` logs); 404 if unknown."""
-    config = doc.get("config") or (doc.get("pending") or {}).get("config") or {}
-    names = [e["name"] for e in config.get("served_entities", [])]
-    if entity not in names:
-        raise EntityNotFound(doc["name"], entity)
+    if entity not in endpoint.entity_names():
+        raise EntityNotFound(endpoint.name, entity)
     if kind == "build":
         text = f"[plane] build of served entity '{entity}' skipped: nothing to build locally.\n"
     else:
-        text = f"[plane] served entity '{entity}' of endpoint '{doc['name']}' is answering.\n"
+        text = f"[plane] served entity '{entity}' of endpoint '{endpoint.name}' is answering.\n"
     return {"logs": text}

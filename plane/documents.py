@@ -1,7 +1,8 @@
-"""Endpoint documents: building a new one from a create body, and the rules between versions.
+"""Endpoint resources from create bodies, and the rules between an endpoint's versions.
 
-A document is what the store keeps per endpoint (see ``plane.db``): the validated input
-with write-only secrets, the server fields, and the update state of ``lifecycle``.
+``new_endpoint`` builds the ``EndpointResource`` (``plane.resource``) of a create request
+from the fields every create accepts; ``add_regular_fields`` adds those only the regular
+create takes. The ``check_*`` / ``refuse_system`` rules raise the API's errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from plane import permissions, subresources
 from plane.checks import opt_bool, opt_object, opt_str
 from plane.errors import InvalidParameter, PermissionDenied
+from plane.resource import EndpointResource, Kind, StoredConfig
 from plane.validate_config import CheckedConfig
 from plane.validate_extras import (
     check_ai_gateway,
@@ -23,39 +25,39 @@ from plane.validate_extras import (
 PT_CREATE_REFUSES = ("route_optimized", "description", "rate_limits", "telemetry_config")
 
 
-def new_document(
-    name: str, principal: str, kind: str, body: dict[str, Any], now_ms: int
-) -> dict[str, Any]:
-    """A fresh document (no config yet) with the fields every create accepts."""
+def new_endpoint(
+    name: str, principal: str, kind: Kind, body: dict[str, Any], now_ms: int
+) -> EndpointResource:
+    """A fresh endpoint (no config yet) with the fields every create accepts."""
     gateway, notes = body.get("ai_gateway"), body.get("email_notifications")
-    return {
-        "name": name,
-        "id": uuid.uuid4().hex,
-        "creator": principal,
-        "creation_timestamp": now_ms,
-        "last_updated_timestamp": now_ms,
-        "kind": kind,
-        "config": None,
-        "pending": None,
-        "acl": permissions.default_acl(principal),
-        "tags": check_tags(body.get("tags"), "tags"),
-        "budget_policy_id": opt_str(body, "budget_policy_id", ""),
-        "ai_gateway": None if gateway is None else check_ai_gateway(gateway, "ai_gateway", None),
-        "email_notifications": (
+    return EndpointResource(
+        name=name,
+        id=uuid.uuid4().hex,
+        creator=principal,
+        creation_timestamp=now_ms,
+        last_updated_timestamp=now_ms,
+        kind=kind,
+        acl=permissions.default_acl(principal),
+        tags=check_tags(body.get("tags"), "tags"),
+        budget_policy_id=opt_str(body, "budget_policy_id", ""),
+        ai_gateway=None if gateway is None else check_ai_gateway(gateway, "ai_gateway", None),
+        email_notifications=(
             None if notes is None else check_notifications(notes, "email_notifications")
         ),
-    }
+    )
 
 
-def add_regular_fields(doc: dict[str, Any], body: dict[str, Any], checked: CheckedConfig) -> None:
+def add_regular_fields(
+    endpoint: EndpointResource, body: dict[str, Any], checked: CheckedConfig
+) -> None:
     """Fields only the regular create takes: description, route_optimized, legacy limits..."""
-    doc["description"] = opt_str(body, "description", "") or ""
-    doc["route_optimized"] = bool(opt_bool(body, "route_optimized", ""))
-    doc["rate_limits"] = check_legacy_rate_limits(body.get("rate_limits"), "rate_limits")
+    endpoint.description = opt_str(body, "description", "") or ""
+    endpoint.route_optimized = bool(opt_bool(body, "route_optimized", ""))
+    endpoint.rate_limits = check_legacy_rate_limits(body.get("rate_limits"), "rate_limits")
     telemetry = opt_object(body, "telemetry_config", "")
     if telemetry is not None:
-        subresources.check_telemetry_allowed("regular", checked.external, checked.task)
-        doc["telemetry_config"] = telemetry
+        subresources.check_telemetry_allowed(Kind.REGULAR, checked.external, checked.task)
+        endpoint.telemetry_config = telemetry
 
 
 def check_pt_create(body: dict[str, Any]) -> None:
@@ -67,39 +69,33 @@ def check_pt_create(body: dict[str, Any]) -> None:
         raise InvalidParameter("'config' is required.")
 
 
-def is_provisioned(config: dict[str, Any]) -> bool:
+def is_provisioned(config: StoredConfig) -> bool:
     """True when a config serves ``system.ai`` foundation models (provisioned throughput)."""
     return any(
-        str(e.get("entity_name", "")).startswith("system.ai.") for e in config["served_entities"]
+        str(e.get("entity_name", "")).startswith("system.ai.") for e in config.served_entities
     )
 
 
-def entity_names(doc: dict[str, Any]) -> list[str]:
-    """Names of the served entities of the current config, or of the pending one."""
-    config = doc.get("config") or (doc.get("pending") or {}).get("config") or {}
-    return [str(e["name"]) for e in config.get("served_entities", [])]
-
-
-def refuse_system(doc: dict[str, Any], verb: str) -> None:
+def refuse_system(endpoint: EndpointResource, verb: str) -> None:
     """403 for changes to a pay-per-token system endpoint."""
-    if doc.get("kind") == "system":
+    if endpoint.is_system():
         raise PermissionDenied(
-            f"Endpoint '{doc['name']}' is a pay-per-token system endpoint and cannot be "
+            f"Endpoint '{endpoint.name}' is a pay-per-token system endpoint and cannot be "
             f"{verb} by users (only its AI gateway can be configured)."
         )
 
 
-def acl_of(doc: dict[str, Any]) -> list[dict[str, str]]:
+def acl_of(endpoint: EndpointResource) -> list[dict[str, str]]:
     """The endpoint's direct ACL entries."""
-    return list(doc.get("acl") or permissions.default_acl(str(doc.get("creator"))))
+    return list(endpoint.acl or permissions.default_acl(endpoint.creator))
 
 
-def check_kind(doc: dict[str, Any], kind: str) -> None:
+def check_kind(endpoint: EndpointResource, kind: Kind) -> None:
     """A config update uses the route of the endpoint's kind (regular or ``/pt``)."""
-    if doc.get("kind") == kind:
+    if endpoint.kind == kind:
         return
-    name = doc["name"]
-    if kind == "regular":
+    name = endpoint.name
+    if kind == Kind.REGULAR:
         raise InvalidParameter(
             f"Endpoint '{name}' is a provisioned throughput endpoint; update it with "
             f"PUT /api/2.0/serving-endpoints/pt/{name}/config."
@@ -110,13 +106,13 @@ def check_kind(doc: dict[str, Any], kind: str) -> None:
     )
 
 
-def check_external_switch(doc: dict[str, Any], checked: CheckedConfig) -> None:
+def check_external_switch(endpoint: EndpointResource, checked: CheckedConfig) -> None:
     """External-model endpoints stay external; others never become external."""
-    before = doc.get("external")
+    before = endpoint.external
     if before is None or checked.external is None or before == checked.external:
         return
     if before:
         why = "has external models and cannot switch to other served entities"
     else:
         why = "has no external models and cannot switch to external models"
-    raise InvalidParameter(f"Endpoint '{doc['name']}' {why}; create a new endpoint instead.")
+    raise InvalidParameter(f"Endpoint '{endpoint.name}' {why}; create a new endpoint instead.")

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from plane.errors import InvalidState, PermissionDenied, RateLimitExceeded
+from plane.resource import StoredConfig
 from plane.settings import Clock
 
 
@@ -87,14 +88,11 @@ def _bucket(limit: dict[str, Any], principal: str) -> str | None:
     return principal
 
 
-def pick_entities(
-    config: dict[str, Any], rng: random.Random, endpoint: str
-) -> list[dict[str, Any]]:
+def pick_entities(config: StoredConfig, rng: random.Random, endpoint: str) -> list[dict[str, Any]]:
     """Served entities in try order: one picked by the traffic split, then the rest in order."""
-    entities = list(config["served_entities"])
-    routes = (config.get("traffic_config") or {}).get("routes") or []
-    weights = {r["served_entity_name"]: int(r["traffic_percentage"]) for r in routes}
-    if len(entities) == 1 and not routes:
+    entities = list(config.served_entities)
+    weights = config.weights()
+    if len(entities) == 1 and not weights:
         return entities
     total = sum(weights.values())
     if total <= 0:

@@ -1,4 +1,4 @@
-"""The asynchronous config-update state machine of one endpoint document.
+"""The asynchronous config-update state machine of one endpoint resource.
 
 Nothing runs in the background: an update records when it started and when it will
 settle, and ``settle`` moves it forward lazily whenever the endpoint is read. Faults
@@ -10,96 +10,93 @@ settle, and ``settle`` moves it forward lazily whenever the endpoint is read. Fa
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from plane.errors import UpdateInProgress
-
-IN_PROGRESS, NOT_UPDATING, UPDATE_FAILED = "IN_PROGRESS", "NOT_UPDATING", "UPDATE_FAILED"
-
-
-def ms(seconds: float) -> int:
-    """Epoch seconds to epoch milliseconds (the API's timestamp unit)."""
-    return int(seconds * 1000)
-
-
-def config_update(doc: dict[str, Any]) -> str:
-    """The endpoint's ``state.config_update`` (call ``settle`` first)."""
-    pending = doc.get("pending")
-    if pending is None:
-        return NOT_UPDATING
-    return UPDATE_FAILED if pending.get("failed") else IN_PROGRESS
+from plane.resource import (
+    ConfigUpdate,
+    EndpointResource,
+    EntityMeta,
+    Kind,
+    PendingUpdate,
+    StoredConfig,
+    UpdateFault,
+    UpdateMeta,
+)
+from plane.settings import ms
+from plane.validate_config import CheckedConfig
 
 
-def ready(doc: dict[str, Any]) -> str:
-    """The endpoint's ``state.ready``: READY once a config has been deployed."""
-    return "READY" if doc.get("config") else "NOT_READY"
-
-
-def settle(doc: dict[str, Any], now: float) -> bool:
-    """Finish a pending update whose time has come; True when ``doc`` changed."""
-    pending = doc.get("pending")
-    if pending is None or pending.get("failed") or now < pending["settle_at"]:
+def settle(endpoint: EndpointResource, now: float) -> bool:
+    """Finish a pending update whose time has come; True when ``endpoint`` changed."""
+    pending = endpoint.pending
+    if pending is None or pending.failed or now < pending.settle_at:
         return False
-    if pending.get("fail") is not None:
-        pending["failed"] = True
+    if pending.fail is not None:
+        pending.failed = True
     else:
-        doc["config"] = pending["config"]
-        doc.update(pending.get("meta") or {})
-        doc["pending"] = None
-    doc["last_updated_timestamp"] = ms(pending["settle_at"])
+        endpoint.config = pending.config
+        endpoint.task, endpoint.external = pending.meta.task, pending.meta.external
+        endpoint.pending = None
+    endpoint.last_updated_timestamp = ms(pending.settle_at)
     return True
 
 
 def start_update(
-    doc: dict[str, Any], config: dict[str, Any], now: float, settle_seconds: float, creator: str
+    endpoint: EndpointResource,
+    checked: CheckedConfig,
+    now: float,
+    settle_seconds: float,
+    creator: str,
 ) -> None:
     """Begin a config update (409 while another one is IN_PROGRESS)."""
-    settle(doc, now)
-    if config_update(doc) == IN_PROGRESS:
-        raise UpdateInProgress(doc["name"])
-    doc["version_counter"] = int(doc.get("version_counter", 0)) + 1
-    new = dict(config, config_version=doc["version_counter"])
-    new["entity_meta"] = _entity_meta(doc.get("config"), config, now, creator)
-    fault = doc.pop("next_fault", None) or {}
-    stuck = fault.get("stuck_seconds")
-    settle_at = now + (settle_seconds if stuck is None else float(stuck))
-    doc["pending"] = {"config": new, "start": now, "settle_at": settle_at, "fail": None}
-    if fault.get("update_failed") is not None:
-        doc["pending"]["fail"] = fault["update_failed"]
-    doc["last_updated_timestamp"] = ms(now)
+    settle(endpoint, now)
+    if endpoint.config_update() == ConfigUpdate.IN_PROGRESS:
+        raise UpdateInProgress(endpoint.name)
+    endpoint.version_counter += 1
+    meta = _entity_meta(endpoint.config, checked.config, now, creator)
+    config = replace(checked.config, config_version=endpoint.version_counter, entity_meta=meta)
+    fault, endpoint.next_fault = endpoint.next_fault or UpdateFault(), None
+    stuck = fault.stuck_seconds
+    endpoint.pending = PendingUpdate(
+        config=config,
+        start=now,
+        settle_at=now + (settle_seconds if stuck is None else float(stuck)),
+        meta=UpdateMeta(checked.task, checked.external),
+        fail=fault.update_failed,
+    )
+    endpoint.last_updated_timestamp = ms(now)
 
 
 def _entity_meta(
-    old: dict[str, Any] | None, new: dict[str, Any], now: float, creator: str
-) -> dict[str, Any]:
-    before = (old or {}).get("entity_meta", {})
-    meta = {}
-    for entity in new.get("served_entities", []):
-        name = entity["name"]
-        meta[name] = before.get(name) or {"creator": creator, "creation_timestamp": ms(now)}
-    return meta
+    old: StoredConfig | None, new: StoredConfig, now: float, creator: str
+) -> dict[str, EntityMeta]:
+    before = {} if old is None else old.entity_meta
+    return {name: before.get(name) or EntityMeta(creator, ms(now)) for name in new.entity_names()}
 
 
 def inject_fault(
-    doc: dict[str, Any], now: float, stuck_seconds: float | None, update_failed: str | None
+    endpoint: EndpointResource, now: float, stuck_seconds: float | None, update_failed: str | None
 ) -> str:
     """Apply a fault to the running update, or keep it for the next one; say which."""
-    settle(doc, now)
-    pending = doc.get("pending")
-    if pending is None or pending.get("failed"):
-        fault = doc.setdefault("next_fault", {})
+    settle(endpoint, now)
+    pending = endpoint.pending
+    if pending is None or pending.failed:
+        fault = endpoint.next_fault = endpoint.next_fault or UpdateFault()
         if stuck_seconds is not None:
-            fault["stuck_seconds"] = stuck_seconds
+            fault.stuck_seconds = stuck_seconds
         if update_failed is not None:
-            fault["update_failed"] = update_failed
+            fault.update_failed = update_failed
         return "next"
     if stuck_seconds is not None:
-        pending["settle_at"] = now + stuck_seconds
+        pending.settle_at = now + stuck_seconds
     if update_failed is not None:
-        pending["fail"] = update_failed
+        pending.fail = update_failed
     return "current"
 
 
-def settle_seconds_for(doc: dict[str, Any], provisioned: bool, base: float, pt: float) -> float:
+def settle_seconds_for(
+    endpoint: EndpointResource, provisioned: bool, base: float, pt: float
+) -> float:
     """How long an update of this endpoint takes: provisioned ones take ``pt``."""
-    return pt if provisioned or doc.get("kind") == "pt" else base
+    return pt if provisioned or endpoint.kind == Kind.PT else base

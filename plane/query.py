@@ -21,6 +21,7 @@ from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneErr
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
 from plane.middleware import drop_connection, fault_error
+from plane.resource import EndpointResource, StoredConfig
 from plane.services import Plane
 
 Answer = dict[str, Any] | tuple[bytes | None, Iterator[bytes]]
@@ -36,13 +37,13 @@ async def answer_query(
     task: str | None = None,
 ) -> Response:
     """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``)."""
-    doc = plane.store.query_target(name)
-    endpoint_task = _task_of(doc, name, task)
+    endpoint, config = plane.store.query_target(name)
+    endpoint_task = _task_of(endpoint, task)
     principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
-    limits = _limits(doc)
+    limits = _limits(endpoint)
     plane.limiter.admit(name, limits, principal)
-    candidates = _candidates(plane, doc, name, entity)
-    fallback = entity is None and _fallback_enabled(doc)
+    candidates = _candidates(plane, config, name, entity)
+    fallback = entity is None and _fallback_enabled(endpoint)
     error: PlaneError | None = None
     for candidate in candidates if fallback else candidates[:1]:
         try:
@@ -58,8 +59,8 @@ async def answer_query(
     raise error
 
 
-def _task_of(doc: dict[str, Any], name: str, wanted: str | None) -> str:
-    task = doc.get("task")
+def _task_of(endpoint: EndpointResource, wanted: str | None) -> str:
+    name, task = endpoint.name, endpoint.task
     if not task:
         raise InvalidParameter(
             f"Endpoint '{name}' serves a custom model; the local plane answers only chat, "
@@ -67,23 +68,23 @@ def _task_of(doc: dict[str, Any], name: str, wanted: str | None) -> str:
         )
     if wanted is not None and task != wanted:
         route = {"llm/v1/chat": "chat/completions", "llm/v1/completions": "completions"}
-        path = route.get(str(task), "embeddings")
+        path = route.get(task, "embeddings")
         raise CustomError(
             400,
             "BAD_REQUEST",
             f"Endpoint '{name}' serves {task}, not {wanted}; send this request to "
             f"/serving-endpoints/{path}.",
         )
-    return str(task)
+    return task
 
 
-def _limits(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    gateway = (doc.get("ai_gateway") or {}).get("rate_limits") or []
-    return list(gateway) + list(doc.get("rate_limits") or [])
+def _limits(endpoint: EndpointResource) -> list[dict[str, Any]]:
+    gateway = (endpoint.ai_gateway or {}).get("rate_limits") or []
+    return list(gateway) + list(endpoint.rate_limits)
 
 
-def _fallback_enabled(doc: dict[str, Any]) -> bool:
-    return bool(((doc.get("ai_gateway") or {}).get("fallback_config") or {}).get("enabled"))
+def _fallback_enabled(endpoint: EndpointResource) -> bool:
+    return bool(((endpoint.ai_gateway or {}).get("fallback_config") or {}).get("enabled"))
 
 
 def _retryable(error: PlaneError) -> bool:
@@ -91,12 +92,11 @@ def _retryable(error: PlaneError) -> bool:
 
 
 def _candidates(
-    plane: Plane, doc: dict[str, Any], name: str, entity: str | None
+    plane: Plane, config: StoredConfig, name: str, entity: str | None
 ) -> list[dict[str, Any]]:
-    config = doc["config"]
     if entity is None:
         return pick_entities(config, plane.rng, name)
-    for served in config["served_entities"]:
+    for served in config.served_entities:
         if served["name"] == entity:
             return [served]
     raise EntityNotFound(name, entity)

@@ -4,18 +4,34 @@ Rendering applies the round-trip quirks of control-plane-api.md §6: write-only 
 (``*_plaintext``, ``burst_scaling_enabled``) are dropped, server defaults are echoed
 (entity name, ``workload_type: CPU``, 100% traffic, ``description: ""``,
 ``route_optimized: false``), routes carry both entity-name fields, tags are sorted.
+It reads an ``EndpointResource`` (``plane.resource``), whose methods call it.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from plane import lifecycle
-from plane.lifecycle import ms
+from plane.settings import ms
+
+if TYPE_CHECKING:  # plane.resource imports this module to render itself
+    from plane.resource import (
+        EndpointResource,
+        EntityMeta,
+        PendingUpdate,
+        StoredConfig,
+        TrafficRoute,
+    )
 
 WRITE_ONLY = ("burst_scaling_enabled",)
 SUMMARY_FIELDS = ("name", "entity_name", "entity_version", "external_model", "foundation_model")
+SIZING_FIELDS = (
+    "min_provisioned_concurrency",
+    "max_provisioned_concurrency",
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+)
 
 
 def strip_secrets(value: Any) -> Any:
@@ -27,22 +43,22 @@ def strip_secrets(value: Any) -> Any:
     return value
 
 
-def render_endpoint(doc: dict[str, Any], rng: random.Random | None = None) -> dict[str, Any]:
-    """The ``ServingEndpointDetailed`` of a (settled) document; ``rng`` shuffles entities."""
-    out = _header(doc)
-    out["state"] = {"ready": lifecycle.ready(doc), "config_update": lifecycle.config_update(doc)}
-    pending = doc.get("pending")
-    if doc.get("config"):
-        out["config"] = render_config(doc["config"], _ready_state(), rng)
-    elif pending and pending.get("failed"):
-        out["config"] = render_config(pending["config"], _failed_state(pending), rng)
-    if pending:
-        state = _failed_state(pending) if pending.get("failed") else _creating_state()
-        out["pending_config"] = render_config(pending["config"], state, rng)
-        out["pending_config"]["start_time"] = ms(pending["start"])
-    for key in ("ai_gateway", "email_notifications", "telemetry_config"):
-        if doc.get(key):
-            out[key] = strip_secrets(doc[key])
+def render_endpoint(endpoint: EndpointResource, rng: random.Random | None) -> dict[str, Any]:
+    """The ``ServingEndpointDetailed`` of a (settled) endpoint; ``rng`` shuffles entities."""
+    out = _header(endpoint)
+    pending = endpoint.pending
+    if endpoint.config is not None:
+        out["config"] = render_config(endpoint.config, _ready_state(), rng)
+    elif pending is not None and pending.failed:
+        out["config"] = render_config(pending.config, _failed_state(pending), rng)
+    if pending is not None:
+        out["pending_config"] = _pending_config(pending, rng)
+    sections = {
+        "ai_gateway": endpoint.ai_gateway,
+        "email_notifications": endpoint.email_notifications,
+        "telemetry_config": endpoint.telemetry_config,
+    }
+    out.update({key: strip_secrets(value) for key, value in sections.items() if value})
     return out
 
 
@@ -55,36 +71,39 @@ def add_query_urls(out: dict[str, Any], base_url: str) -> dict[str, Any]:
     return out
 
 
-def render_summary(doc: dict[str, Any]) -> dict[str, Any]:
+def render_summary(endpoint: EndpointResource) -> dict[str, Any]:
     """The list item (``ServingEndpoint``): summary config with a few fields per entity."""
-    out = _header(doc)
-    out.pop("route_optimized", None)
-    out["state"] = {"ready": lifecycle.ready(doc), "config_update": lifecycle.config_update(doc)}
-    config = doc.get("config") or (doc.get("pending") or {}).get("config")
-    if config:
-        entities = [
-            {k: strip_secrets(e[k]) for k in SUMMARY_FIELDS if k in e}
-            for e in sorted(config["served_entities"], key=lambda e: str(e["name"]))
-        ]
-        out["config"] = {"served_entities": entities}
-    if doc.get("ai_gateway"):
-        out["ai_gateway"] = doc["ai_gateway"]
+    out = _header(endpoint)
+    del out["route_optimized"]
+    config = endpoint.latest_config()
+    if config is not None:
+        entities = sorted(config.served_entities, key=lambda e: str(e["name"]))
+        summary = [{k: strip_secrets(e[k]) for k in SUMMARY_FIELDS if k in e} for e in entities]
+        out["config"] = {"served_entities": summary}
+    if endpoint.ai_gateway:
+        out["ai_gateway"] = endpoint.ai_gateway
     return out
 
 
-def _header(doc: dict[str, Any]) -> dict[str, Any]:
+def _header(endpoint: EndpointResource) -> dict[str, Any]:
+    system = endpoint.is_system()
     out: dict[str, Any] = {
-        k: doc[k] for k in ("name", "id", "creator", "creation_timestamp", "last_updated_timestamp")
+        "name": endpoint.name,
+        "id": endpoint.id,
+        "creator": endpoint.creator,
+        "creation_timestamp": endpoint.creation_timestamp,
+        "last_updated_timestamp": endpoint.last_updated_timestamp,
+        "description": endpoint.description,
+        "route_optimized": endpoint.route_optimized,
+        "permission_level": "CAN_QUERY" if system else "CAN_MANAGE",
     }
-    out["description"] = doc.get("description") or ""
-    out["route_optimized"] = bool(doc.get("route_optimized"))
-    out["permission_level"] = "CAN_QUERY" if doc.get("kind") == "system" else "CAN_MANAGE"
-    if doc.get("task"):
-        out["task"] = doc["task"]
-    if doc.get("kind") == "system":
+    if endpoint.task:
+        out["task"] = endpoint.task
+    if system:
         out["endpoint_type"] = "FOUNDATION_MODEL_API"
-    if doc.get("tags"):
-        out["tags"] = render_tags(doc["tags"])
+    if endpoint.tags:
+        out["tags"] = render_tags(endpoint.tags)
+    out["state"] = endpoint.state()
     return out
 
 
@@ -96,51 +115,48 @@ def render_tags(tags: dict[str, str | None]) -> list[dict[str, str]]:
 
 
 def render_config(
-    config: dict[str, Any], state: dict[str, str], rng: random.Random | None
+    config: StoredConfig, state: dict[str, str], rng: random.Random | None
 ) -> dict[str, Any]:
     """A stored config in output shape, every entity carrying ``state``."""
-    meta = config.get("entity_meta", {})
-    entities = [render_entity(e, meta.get(e["name"], {}), state) for e in config["served_entities"]]
+    entities = [
+        render_entity(e, config.entity_meta.get(str(e["name"])), state)
+        for e in config.served_entities
+    ]
     entities.sort(key=lambda e: str(e["name"]))
     if rng is not None:
         rng.shuffle(entities)
-    out: dict[str, Any] = {"config_version": config.get("config_version", 1)}
+    out: dict[str, Any] = {"config_version": config.config_version}
     out["served_entities"] = entities
-    if config.get("legacy_models"):
+    if config.legacy_models:
         out["served_models"] = [_as_served_model(e) for e in entities]
-    if config.get("traffic_config"):
-        out["traffic_config"] = {"routes": [_route(r) for r in config["traffic_config"]["routes"]]}
-    if config.get("auto_capture_config"):
-        out["auto_capture_config"] = _auto_capture(config["auto_capture_config"])
+    if config.traffic_config is not None:
+        out["traffic_config"] = {"routes": [_route(r) for r in config.traffic_config.routes]}
+    if config.auto_capture_config:
+        out["auto_capture_config"] = _auto_capture(config.auto_capture_config)
     return out
 
 
 def render_entity(
-    entity: dict[str, Any], meta: dict[str, Any], state: dict[str, str]
+    entity: dict[str, Any], meta: EntityMeta | None, state: dict[str, str]
 ) -> dict[str, Any]:
     """One ``ServedEntityOutput``: input fields minus write-only ones, plus server fields."""
     out = {k: strip_secrets(v) for k, v in entity.items() if k not in WRITE_ONLY}
     if "entity_name" in out:
         out.setdefault("workload_type", "CPU")
-        _default_workload_size(out)
-    out.update(meta)
+        if not any(k in out for k in SIZING_FIELDS):
+            out.setdefault("workload_size", "Small")
+    if meta is not None:
+        out["creator"] = meta.creator
+        out["creation_timestamp"] = meta.creation_timestamp
     out["state"] = dict(state)
     return out
 
 
-def _default_workload_size(out: dict[str, Any]) -> None:
-    sized = any(
-        k in out
-        for k in (
-            "min_provisioned_concurrency",
-            "max_provisioned_concurrency",
-            "min_provisioned_throughput",
-            "max_provisioned_throughput",
-            "provisioned_model_units",
-        )
-    )
-    if not sized:
-        out.setdefault("workload_size", "Small")
+def _pending_config(pending: PendingUpdate, rng: random.Random | None) -> dict[str, Any]:
+    state = _failed_state(pending) if pending.failed else _creating_state()
+    out = render_config(pending.config, state, rng)
+    out["start_time"] = ms(pending.start)
+    return out
 
 
 def _as_served_model(entity: dict[str, Any]) -> dict[str, Any]:
@@ -150,9 +166,8 @@ def _as_served_model(entity: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _route(route: dict[str, Any]) -> dict[str, Any]:
-    name = route["served_entity_name"]
-    pct = route["traffic_percentage"]
+def _route(route: TrafficRoute) -> dict[str, Any]:
+    name, pct = route.served_entity_name, route.traffic_percentage
     return {"served_model_name": name, "served_entity_name": name, "traffic_percentage": pct}
 
 
@@ -176,5 +191,5 @@ def _creating_state() -> dict[str, str]:
     }
 
 
-def _failed_state(pending: dict[str, Any]) -> dict[str, str]:
-    return {"deployment": "DEPLOYMENT_FAILED", "deployment_state_message": str(pending["fail"])}
+def _failed_state(pending: PendingUpdate) -> dict[str, str]:
+    return {"deployment": "DEPLOYMENT_FAILED", "deployment_state_message": str(pending.fail)}

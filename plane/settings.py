@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from plane.inference.context import FORWARD_MODES
+
 Clock = Callable[[], float]
 """Returns the current time as epoch seconds; inject a fake one in tests."""
-
-FORWARD_MODES = ("none", "loopback", "all")
 
 
 def generate_token() -> str:
@@ -21,6 +21,11 @@ def generate_token() -> str:
 def system_clock() -> float:
     """Return the wall-clock time in epoch seconds (the default clock)."""
     return time.time()
+
+
+def ms(seconds: float) -> int:
+    """Epoch seconds (a ``Clock`` reading) to epoch milliseconds (the API's timestamp unit)."""
+    return int(seconds * 1000)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Operation names follow the API (``create_endpoint``, ``update_config``...). Every
 operation runs under the database lock, settles the endpoint's pending update first
-(see ``lifecycle``) and returns the response body.
+(see ``lifecycle``) and returns the response body. Endpoints are ``EndpointResource``
+objects (``plane.resource``) between loading and saving.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from plane import documents, lifecycle, permissions, subresources
+from plane import describe, documents, lifecycle, permissions, subresources
 from plane.checks import as_object, check_name, req_str
 from plane.db import Database
 from plane.errors import (
@@ -20,12 +21,11 @@ from plane.errors import (
     InvalidParameter,
     InvalidState,
 )
-from plane.lifecycle import ms
-from plane.render import render_endpoint, render_summary
-from plane.seed import pay_per_token_docs
-from plane.settings import Clock, PlaneSettings
+from plane.resource import EndpointResource, Kind, StoredConfig
+from plane.seed import pay_per_token_endpoints
+from plane.settings import Clock, PlaneSettings, ms
 from plane.validate_config import CheckedConfig, Limits, check_config
-from servingops.catalogue import Catalogue, load_catalogue
+from servingcatalogue import Catalogue, load_catalogue
 
 T = TypeVar("T")
 
@@ -60,8 +60,8 @@ class EndpointStore:
         if not self.settings.seed_pay_per_token:
             return
         with self.db.lock:
-            for doc in pay_per_token_docs(self.catalogue, self.clock()):
-                self.db.insert(doc)
+            for endpoint in pay_per_token_endpoints(self.catalogue, self.clock()):
+                self.db.insert(endpoint)
 
     # -- endpoints ---------------------------------------------------------------
 
@@ -70,9 +70,9 @@ class EndpointStore:
         body = as_object(body, "body")
         name = self._new_name(body)
         checked = self._checked(body, pt=False)
-        doc = documents.new_document(name, principal, "regular", body, ms(self.clock()))
-        documents.add_regular_fields(doc, body, checked)
-        return self._insert(doc, checked)
+        endpoint = documents.new_endpoint(name, principal, Kind.REGULAR, body, self._now_ms())
+        documents.add_regular_fields(endpoint, body, checked)
+        return self._insert(endpoint, checked)
 
     def create_pt_endpoint(self, body: Any, principal: str) -> dict[str, Any]:
         """``POST /serving-endpoints/pt``: a provisioned-throughput endpoint (model units)."""
@@ -80,36 +80,36 @@ class EndpointStore:
         name = self._new_name(body)
         documents.check_pt_create(body)
         checked = self._checked(body, pt=True)
-        doc = documents.new_document(name, principal, "pt", body, ms(self.clock()))
-        return self._insert(doc, checked)
+        endpoint = documents.new_endpoint(name, principal, Kind.PT, body, self._now_ms())
+        return self._insert(endpoint, checked)
 
     def get_endpoint(self, name: str) -> dict[str, Any]:
         """``GET /serving-endpoints/{name}``."""
         with self.db.lock:
-            doc = self._load(name)
-        return render_endpoint(doc, self.rng if self.settings.shuffle_entities else None)
+            endpoint = self._load(name)
+        return endpoint.to_detailed(self._shuffler())
 
     def list_endpoints(self) -> dict[str, Any]:
         """``GET /serving-endpoints``: every endpoint in summary shape."""
         now = self.clock()
         with self.db.lock:
-            docs = self.db.load_all()
-            for doc in docs:
-                if lifecycle.settle(doc, now):
-                    self.db.save(doc)
-        return {"endpoints": [render_summary(d) for d in docs]}
+            endpoints = self.db.load_all()
+            for endpoint in endpoints:
+                if lifecycle.settle(endpoint, now):
+                    self.db.save(endpoint)
+        return {"endpoints": [e.to_summary() for e in endpoints]}
 
     def delete_endpoint(self, name: str) -> None:
         """``DELETE /serving-endpoints/{name}`` (system endpoints: 403)."""
         with self.db.lock:
-            doc = self._load(name)
-            documents.refuse_system(doc, "deleted")
+            endpoint = self._load(name)
+            documents.refuse_system(endpoint, "deleted")
             self.db.delete(name)
 
     def update_config(self, name: str, body: Any, principal: str) -> dict[str, Any]:
         """``PUT /serving-endpoints/{name}/config``: start an asynchronous update."""
         checked = check_config(as_object(body, "body"), "body", self.catalogue, self.limits)
-        return self._update(name, checked, principal, "regular")
+        return self._update(name, checked, principal, Kind.REGULAR)
 
     def update_pt_config(self, name: str, body: Any, principal: str) -> dict[str, Any]:
         """``PUT /serving-endpoints/pt/{name}/config``: update a provisioned-throughput config."""
@@ -117,64 +117,80 @@ class EndpointStore:
         if raw is None:
             raise InvalidParameter("'config' is required.")
         checked = check_config(raw, "config", self.catalogue, self.limits, pt=True)
-        return self._update(name, checked, principal, "pt")
+        return self._update(name, checked, principal, Kind.PT)
 
     def _update(
-        self, name: str, checked: CheckedConfig, principal: str, kind: str
+        self, name: str, checked: CheckedConfig, principal: str, kind: Kind
     ) -> dict[str, Any]:
-        if not checked.config["served_entities"]:
+        if not checked.config.served_entities:
             raise InvalidParameter("'served_entities' must not be empty.")
         with self.db.lock:
-            doc = self._load(name)
-            documents.refuse_system(doc, "updated")
-            documents.check_kind(doc, kind)
-            documents.check_external_switch(doc, checked)
-            self._start(doc, checked, principal)
-            self.db.save(doc)
-        return render_endpoint(doc, self.rng if self.settings.shuffle_entities else None)
+            endpoint = self._load(name)
+            documents.refuse_system(endpoint, "updated")
+            documents.check_kind(endpoint, kind)
+            documents.check_external_switch(endpoint, checked)
+            self._start(endpoint, checked, principal)
+            self.db.save(endpoint)
+        return endpoint.to_detailed(self._shuffler())
 
     # -- sub-resources -----------------------------------------------------------
 
     def put_ai_gateway(self, name: str, body: Any) -> dict[str, Any]:
         """``PUT /serving-endpoints/{name}/ai-gateway`` (allowed on system endpoints too)."""
-        return self._modify(name, lambda d: subresources.put_ai_gateway(d, body), system=True)
+        return self._modify(name, lambda e: subresources.put_ai_gateway(e, body), system=True)
 
     def patch_tags(self, name: str, body: Any) -> dict[str, Any]:
         """``PATCH /serving-endpoints/{name}/tags``."""
-        return self._modify(name, lambda d: subresources.patch_tags(d, body))
+        return self._modify(name, lambda e: subresources.patch_tags(e, body))
 
     def put_rate_limits(self, name: str, body: Any) -> dict[str, Any]:
         """``PUT /serving-endpoints/{name}/rate-limits`` (deprecated legacy limits)."""
-        return self._modify(name, lambda d: subresources.put_rate_limits(d, body))
+        return self._modify(name, lambda e: subresources.put_rate_limits(e, body))
 
     def patch_notifications(self, name: str, body: Any) -> dict[str, Any]:
         """``PATCH /serving-endpoints/{name}/notifications``."""
-        return self._modify(name, lambda d: subresources.patch_notifications(d, body))
+        return self._modify(name, lambda e: subresources.patch_notifications(e, body))
 
     def patch_telemetry_config(self, name: str, body: Any) -> dict[str, Any]:
         """``PATCH /serving-endpoints/{name}/telemetry-config``; returns the endpoint."""
-        self._modify(name, lambda d: subresources.patch_telemetry_config(d, body))
+        self._modify(name, lambda e: subresources.patch_telemetry_config(e, body))
         return self.get_endpoint(name)
+
+    # -- descriptions ------------------------------------------------------------
+
+    def get_open_api(self, name: str, base_url: str) -> dict[str, Any]:
+        """``GET /serving-endpoints/{name}/openapi``."""
+        return describe.openapi_document(self.load_endpoint(name), base_url)
+
+    def get_logs(self, name: str, entity: str, kind: str) -> dict[str, str]:
+        """``GET .../served-models/{entity}/logs`` (``kind`` ``server``) or ``build-logs``."""
+        return describe.entity_logs(self.load_endpoint(name), entity, kind)
+
+    def get_model_optimization_info(self, model: str, version: str) -> dict[str, Any]:
+        """``GET /serving-endpoints/get-model-optimization-info/{model}/{version}``."""
+        return describe.model_optimization_info(self.catalogue, model, version)
 
     # -- permissions -------------------------------------------------------------
 
     def get_permissions(self, endpoint_id: str) -> dict[str, Any]:
         """``GET /permissions/serving-endpoints/{id}``."""
         with self.db.lock:
-            doc = self._load_id(endpoint_id)
-        return permissions.render_permissions(endpoint_id, documents.acl_of(doc))
+            endpoint = self._load_id(endpoint_id)
+        return permissions.render_permissions(endpoint_id, documents.acl_of(endpoint))
 
     def set_permissions(self, endpoint_id: str, body: Any, *, merge: bool) -> dict[str, Any]:
         """``PUT`` (replace) or ``PATCH`` (merge) the ACL of an endpoint by id."""
         acl = permissions.check_acl(as_object(body, "body"))
         with self.db.lock:
-            doc = self._load_id(endpoint_id)
-            documents.refuse_system(doc, "re-permissioned")
-            doc["acl"] = permissions.merge_acl(documents.acl_of(doc), acl) if merge else acl
-            self.db.save(doc)
-        return permissions.render_permissions(endpoint_id, doc["acl"])
+            endpoint = self._load_id(endpoint_id)
+            documents.refuse_system(endpoint, "re-permissioned")
+            if merge:
+                acl = permissions.merge_acl(documents.acl_of(endpoint), acl)
+            endpoint.acl = acl
+            self.db.save(endpoint)
+        return permissions.render_permissions(endpoint_id, acl)
 
-    # -- faults and queries ------------------------------------------------------
+    # -- faults, queries, inspection ---------------------------------------------
 
     def set_endpoint_fault(
         self, name: str, stuck_seconds: float | None, update_failed: str | None
@@ -182,25 +198,28 @@ class EndpointStore:
         """Make the current (or next) update hang or fail; returns ``current`` or ``next``."""
         return self._modify(
             name,
-            lambda d: lifecycle.inject_fault(d, self.clock(), stuck_seconds, update_failed),
+            lambda e: lifecycle.inject_fault(e, self.clock(), stuck_seconds, update_failed),
             system=True,
         )
 
-    def query_target(self, name: str) -> dict[str, Any]:
-        """The settled document of an endpoint that can answer queries (400 if not ready)."""
-        with self.db.lock:
-            doc = self._load(name)
-        if not doc.get("config"):
+    def query_target(self, name: str) -> tuple[EndpointResource, StoredConfig]:
+        """An endpoint that can answer queries and its deployed config (400 if not ready)."""
+        endpoint = self.load_endpoint(name)
+        if endpoint.config is None:
             raise InvalidState(
-                f"Endpoint '{name}' is not ready (state {lifecycle.config_update(doc)}); "
+                f"Endpoint '{name}' is not ready (state {endpoint.config_update()}); "
                 "query it once it is READY."
             )
-        return doc
+        return endpoint, endpoint.config
 
-    def endpoint_doc(self, name: str) -> dict[str, Any]:
-        """The settled stored document (secrets included): for server-side use only."""
+    def load_endpoint(self, name: str) -> EndpointResource:
+        """The settled endpoint, secrets included: for server-side use only."""
         with self.db.lock:
             return self._load(name)
+
+    def endpoint_doc(self, name: str) -> dict[str, Any]:
+        """The settled endpoint's stored row (secrets included), for inspection in tests."""
+        return self.load_endpoint(name).to_row()
 
     # -- helpers -----------------------------------------------------------------
 
@@ -212,50 +231,55 @@ class EndpointStore:
     def _checked(self, body: dict[str, Any], *, pt: bool) -> CheckedConfig:
         raw = body.get("config")
         if raw is None:
-            return CheckedConfig({"served_entities": []}, None, None)
+            return CheckedConfig(StoredConfig([]), None, None)
         return check_config(raw, "config", self.catalogue, self.limits, pt=pt)
 
-    def _insert(self, doc: dict[str, Any], checked: CheckedConfig) -> dict[str, Any]:
+    def _insert(self, endpoint: EndpointResource, checked: CheckedConfig) -> dict[str, Any]:
         with self.db.lock:
-            if checked.config["served_entities"]:
-                self._start(doc, checked, doc["creator"])
-            if not self.db.insert(doc):
-                raise EndpointAlreadyExists(doc["name"])
-        return render_endpoint(doc, self.rng if self.settings.shuffle_entities else None)
+            if checked.config.served_entities:
+                self._start(endpoint, checked, endpoint.creator)
+            if not self.db.insert(endpoint):
+                raise EndpointAlreadyExists(endpoint.name)
+        return endpoint.to_detailed(self._shuffler())
 
-    def _start(self, doc: dict[str, Any], checked: CheckedConfig, principal: str) -> None:
+    def _start(self, endpoint: EndpointResource, checked: CheckedConfig, principal: str) -> None:
         provisioned = documents.is_provisioned(checked.config)
         wait = lifecycle.settle_seconds_for(
-            doc, provisioned, self.settings.settle_seconds, self.settings.pt_settle_seconds
+            endpoint, provisioned, self.settings.settle_seconds, self.settings.pt_settle_seconds
         )
-        lifecycle.start_update(doc, checked.config, self.clock(), wait, principal)
-        meta = {"task": checked.task, "external": checked.external}
-        doc["pending"]["meta"] = meta  # promoted only if the update succeeds
-        if not doc.get("config"):
-            doc.update(meta)  # a first deploy: nothing else to answer with meanwhile
+        lifecycle.start_update(endpoint, checked, self.clock(), wait, principal)
+        if endpoint.config is None:  # a first deploy: nothing else to answer with meanwhile
+            endpoint.task, endpoint.external = checked.task, checked.external
 
-    def _load(self, name: str) -> dict[str, Any]:
-        doc = self.db.load(name)
-        if doc is None:
+    def _load(self, name: str) -> EndpointResource:
+        endpoint = self.db.load(name)
+        if endpoint is None:
             raise EndpointNotFound(name)
-        if lifecycle.settle(doc, self.clock()):
-            self.db.save(doc)
-        return doc
+        if lifecycle.settle(endpoint, self.clock()):
+            self.db.save(endpoint)
+        return endpoint
 
-    def _load_id(self, endpoint_id: str) -> dict[str, Any]:
-        doc = self.db.load_by_id(endpoint_id)
-        if doc is None:
+    def _load_id(self, endpoint_id: str) -> EndpointResource:
+        endpoint = self.db.load_by_id(endpoint_id)
+        if endpoint is None:
             raise EndpointNotFound(endpoint_id, by="id")
-        return doc
+        return endpoint
 
     def _modify(
-        self, name: str, change: Callable[[dict[str, Any]], T], *, system: bool = False
+        self, name: str, change: Callable[[EndpointResource], T], *, system: bool = False
     ) -> T:
         with self.db.lock:
-            doc = self._load(name)
+            endpoint = self._load(name)
             if not system:
-                documents.refuse_system(doc, "changed")
-            result = change(doc)
-            doc["last_updated_timestamp"] = ms(self.clock())
-            self.db.save(doc)
+                documents.refuse_system(endpoint, "changed")
+            result = change(endpoint)
+            endpoint.last_updated_timestamp = self._now_ms()
+            self.db.save(endpoint)
         return result
+
+    def _now_ms(self) -> int:
+        return ms(self.clock())
+
+    def _shuffler(self) -> random.Random | None:
+        """The generator that shuffles answered entities, when the settings ask for it."""
+        return self.rng if self.settings.shuffle_entities else None

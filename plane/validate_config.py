@@ -7,8 +7,9 @@ from typing import Any
 
 from plane.checks import as_object, opt_bool, opt_int, opt_list, opt_object, opt_str, where
 from plane.errors import InvalidParameter
+from plane.resource import StoredConfig, TrafficConfig, TrafficRoute
 from plane.validate_entities import EntityInfo, check_entity, check_pt_entity
-from servingops.catalogue import Catalogue
+from servingcatalogue import Catalogue
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Limits:
 class CheckedConfig:
     """A validated config: what is stored, the endpoint task and whether it is external."""
 
-    config: dict[str, Any]
+    config: StoredConfig
     task: str | None
     external: bool | None
     """True / False by entity kind; None when the config has no entities."""
@@ -36,16 +37,12 @@ def check_config(
     """Validate a regular (or, with ``pt``, a ``/pt``) config and return its stored form."""
     config = as_object(raw, path)
     infos = _entities(config, path, catalogue, limits, pt)
-    stored: dict[str, Any] = {"served_entities": [i.entity for i in infos]}
-    if config.get("served_models") and not pt:
-        stored["legacy_models"] = True
-    names = [str(i.entity["name"]) for i in infos]
-    routes = _routes(config, path, names, limits)
+    stored = StoredConfig([i.entity for i in infos])
+    stored.legacy_models = bool(config.get("served_models")) and not pt
+    routes = _routes(config, path, stored.entity_names(), limits)
     if routes is not None:
-        stored["traffic_config"] = {"routes": routes}
-    auto = _auto_capture(config, path)
-    if auto is not None:
-        stored["auto_capture_config"] = auto
+        stored.traffic_config = TrafficConfig(routes)
+    stored.auto_capture_config = _auto_capture(config, path)
     return CheckedConfig(stored, _task(infos), _external(infos))
 
 
@@ -111,7 +108,7 @@ def _external(infos: list[EntityInfo]) -> bool | None:
 
 def _routes(
     config: dict[str, Any], path: str, names: list[str], limits: Limits
-) -> list[dict[str, Any]] | None:
+) -> list[TrafficRoute] | None:
     traffic = opt_object(config, "traffic_config", path)
     if traffic is None:
         if len(names) > 1:
@@ -119,7 +116,7 @@ def _routes(
                 f"'{path}.traffic_config' is required when an endpoint has more than one "
                 "served entity."
             )
-        return [{"served_entity_name": names[0], "traffic_percentage": 100}] if names else None
+        return [TrafficRoute(names[0], 100)] if names else None
     tpath = where(path, "traffic_config")
     routes = [
         _route(r, where(tpath, f"routes[{i}]"), names)
@@ -129,7 +126,7 @@ def _routes(
     return routes
 
 
-def _route(raw: Any, path: str, names: list[str]) -> dict[str, Any]:
+def _route(raw: Any, path: str, names: list[str]) -> TrafficRoute:
     route = as_object(raw, path)
     entity = opt_str(route, "served_entity_name", path)
     model = opt_str(route, "served_model_name", path)
@@ -146,15 +143,15 @@ def _route(raw: Any, path: str, names: list[str]) -> dict[str, Any]:
     pct = opt_int(route, "traffic_percentage", path)
     if pct is None or pct > 100:
         raise InvalidParameter(f"'{path}.traffic_percentage' must be an integer from 0 to 100.")
-    return {"served_entity_name": name, "traffic_percentage": pct}
+    return TrafficRoute(name, pct)
 
 
-def _check_route_set(routes: list[dict[str, Any]], path: str, limits: Limits) -> None:
-    names = [r["served_entity_name"] for r in routes]
+def _check_route_set(routes: list[TrafficRoute], path: str, limits: Limits) -> None:
+    names = [r.served_entity_name for r in routes]
     for name in names:
         if names.count(name) > 1:
             raise InvalidParameter(f"'{path}' has more than one route to '{name}'.")
-    total = sum(int(r["traffic_percentage"]) for r in routes)
+    total = sum(r.traffic_percentage for r in routes)
     if limits.require_traffic_sum_100 and routes and total != 100:
         raise InvalidParameter(f"'{path}' traffic percentages must sum to 100, got {total}.")
 

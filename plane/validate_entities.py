@@ -1,7 +1,8 @@
 """Validation of served entities: external, foundation-model (provisioned) and custom.
 
 ``check_entity`` validates one ``ServedEntityInput`` and returns the entity as stored:
-a copy with the server-default ``name`` filled in, write-only fields still present.
+a copy with the server-default ``name`` (``default_entity_name``) filled in, write-only
+fields still present.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from plane.checks import (
 )
 from plane.errors import InvalidParameter
 from plane.validate_external import check_external_model
-from servingops.catalogue import Catalogue
-from servingops.rules.context import default_entity_name  # one rule, shared
+from servingcatalogue import Catalogue
 
 WORKLOAD_TYPES = (
     "CPU",
@@ -192,6 +192,22 @@ def _not_eligible(name: str, why: str = "") -> InvalidParameter:
     return InvalidParameter(
         f"Served entity '{name}' is not eligible for Provisioned Throughput.{why}"
     )
+
+
+def default_entity_name(entity: dict[str, Any]) -> str:
+    """The name the control plane gives a served entity that has none (API doc §2 "Name rules").
+
+    An external model is named after ``external_model.name`` with ``.`` and ``:`` made
+    ``-``; any other entity after the last dotted part of its model name and its version
+    (``main.ml.scorer`` version ``3`` -> ``scorer-3``). Call it once the entity is valid.
+    The client predicts names on its own; tests/plane/test_contract_entity_names.py keeps
+    the two in step.
+    """
+    external = entity.get("external_model")
+    if isinstance(external, dict):
+        return str(external["name"]).replace(".", "-").replace(":", "-")
+    model = str(entity["entity_name"]).rsplit(".", 1)[-1]
+    return f"{model}-{entity['entity_version']}"
 
 
 def _name(entity: dict[str, Any], path: str, max_name: int) -> None:

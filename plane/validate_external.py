@@ -6,7 +6,7 @@ from typing import Any
 
 from plane.checks import as_object, check_enum, exactly_one, opt_object, opt_str, req_str, where
 from plane.errors import InvalidParameter
-from servingops.catalogue import Catalogue
+from servingcatalogue import Catalogue
 
 TASKS = ("llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings")
 PROVIDER_BLOCKS = {

@@ -1,14 +1,17 @@
 """The ``ServingEndpoint`` Pulumi dynamic resource and its provider.
 
 The provider object is pickled *by reference* into every resource's state (it lives
-in an installed package, pulumi-notes.md §1), so it holds only plain settings; the
-HTTP client and credentials are built inside each call, from the stack config given
-to ``configure`` or the ``DATABRICKS_*`` environment.
+in an installed package, pulumi-notes.md §1), so what it pickles is only plain
+settings. The dynamic-provider host unpickles it once per process and calls
+``configure`` on that instance, which keeps the stack's control-plane settings on
+``self`` (never pickled: ``__getstate__`` drops them). Credentials and the HTTP client
+are resolved inside each call; tests inject ``http`` (e.g. Starlette's ``TestClient``).
 
-Inputs: ``spec`` (the endpoint file, plaintext secrets replaced by a placeholder),
-``secret_values`` (a Pulumi secret: the plaintext values by path), ``source`` (file).
-Outputs: ``name``, ``endpoint_id``, ``invocation_url``, ``config_version``, ``ready``,
-``state`` (canonical live state, write-only values as fingerprints), ``spec``.
+Inputs and outputs go through the Pulumi codec (``servingops.model.pulumi_inputs``):
+``spec`` (the endpoint file, plaintext secrets masked), ``secret_values`` (a Pulumi
+secret: the plaintext values by path), ``source`` (file). Outputs: ``name``,
+``endpoint_id``, ``invocation_url``, ``config_version``, ``ready``, ``state`` (the live
+``EndpointState`` as JSON, write-only values as fingerprints), ``spec``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
@@ -35,12 +39,11 @@ from servingops.client import ControlPlaneClient
 from servingops.diff import diff_endpoint, needs_replace
 from servingops.errors import ToolError
 from servingops.loader import check_document
+from servingops.model.endpoint import EndpointSpec
+from servingops.model.pulumi_inputs import from_inputs, integral, previous_spec
+from servingops.model.state import EndpointState, desired_state
 from servingops.reconcile import Reconciler
-from servingops.secrets import merge_secrets
-from servingops.spec import EndpointSpec
-from servingops.state import desired_state
 
-_STACK_CONFIG: dict[str, str] = {}
 CONFIG_KEYS = {
     "host": "host",
     "token": "token",
@@ -53,16 +56,34 @@ T = TypeVar("T")
 class EndpointProvider(ResourceProvider):
     """Reconciles one serving endpoint per resource: check, diff, create, read, update, delete."""
 
-    def __init__(self, deadline_seconds: float | None = None, adopt: bool = True) -> None:
+    def __init__(
+        self,
+        deadline_seconds: float | None = None,
+        adopt: bool = True,
+        *,
+        http: httpx.Client | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.deadline_seconds = deadline_seconds
         self.adopt = adopt
+        self.http = http
+        """An HTTP client to use instead of a new one per call (tests); never pickled."""
+        self.settings: dict[str, str] = dict(settings or {})
+        """Control-plane settings from ``configure`` (host, token …); never pickled."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Only plain settings go into Pulumi state: no client, no credentials."""
+        return {"deadline_seconds": self.deadline_seconds, "adopt": self.adopt}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state.get("deadline_seconds"), state.get("adopt", True))  # type: ignore[misc]
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Remember the stack's control-plane settings for this provider process."""
+        """Keep the stack's control-plane settings on this (per-process) instance."""
         for attr, key in CONFIG_KEYS.items():
             value = req.config.get(key)
             if value:
-                _STACK_CONFIG[attr] = str(value)
+                self.settings[attr] = str(value)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Schema and semantic checks of the spec (the program already ran them with lines)."""
@@ -77,7 +98,7 @@ class EndpointProvider(ResourceProvider):
         """Compare the live state recorded in outputs with the declared spec."""
         if _has_unknowns(news.get("spec")) or _has_unknowns(news.get("secret_values")):
             return DiffResult(changes=True)
-        changes = diff_endpoint(integral(olds.get("state") or {}), desired_state(_spec(news)))
+        changes = diff_endpoint(_state(olds) or _empty_state(), desired_state(_spec(news)))
         replaces = ["spec"] if needs_replace(changes) else []
         return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=True)
 
@@ -89,30 +110,36 @@ class EndpointProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the live state; an endpoint deleted by hand reads as gone."""
-        state = self._run(lambda r: r.read(id_, integral(props.get("state"))))
+        state = self._run(lambda r: r.read(id_, _state(props)))
         if state is None:
             return ReadResult("", {})
-        return ReadResult(id_, {**props, "state": state})
+        return ReadResult(id_, {**props, "state": state.to_json()})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Apply the changed groups in order, wait, smoke-check (rollback on request)."""
         spec = _spec(news)
-        previous = _previous_spec(olds, news)
-        record = integral(olds.get("state"))
+        record = _state(olds)
+        previous = None
+        if olds.get("spec"):
+            old_spec = integral(olds["spec"])
+            secrets = news.get("secret_values")
+            previous = previous_spec(old_spec, record, secrets, olds.get("source", ""))
         outs = self._run(lambda r: r.update(spec, previous, record))
         return UpdateResult(_outputs(outs, news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Delete the endpoint (pay-per-token references are left alone)."""
-        spec = EndpointSpec.from_yaml(integral(props["spec"]), props.get("source", ""))
+        spec = EndpointSpec.from_mapping(integral(props["spec"]), props.get("source", ""))
         self._run(lambda r: r.delete(spec))
 
     def _run(self, action: Callable[[Reconciler], T]) -> T:
-        get = _STACK_CONFIG.get
+        get = self.settings.get
         creds = resolve_credentials(
             get("host"), get("token"), get("client_id"), get("client_secret")
         )
-        with ControlPlaneClient(creds.host, make_auth(creds), timeout=300.0) as client:
+        with ControlPlaneClient(
+            creds.host, make_auth(creds), http=self.http, timeout=300.0
+        ) as client:
             rec = Reconciler(client, creds.host, deadline_s=self.deadline_seconds, adopt=self.adopt)
             return action(rec)
 
@@ -147,36 +174,18 @@ class ServingEndpoint(Resource, module="serving", name="ServingEndpoint"):
         super().__init__(provider or EndpointProvider(), resource_name, props, opts)
 
 
-def integral(value: Any) -> Any:
-    """Whole-number floats back to ints (Pulumi carries every number as a double)."""
-    if isinstance(value, dict):
-        return {k: integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integral(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _spec(props: dict[str, Any]) -> EndpointSpec:
-    raw = merge_secrets(integral(props["spec"]), props.get("secret_values") or {})
-    return EndpointSpec.from_yaml(raw, props.get("source", ""))
+    return from_inputs(props["spec"], props.get("secret_values"), props.get("source", ""))
 
 
-def _previous_spec(olds: dict[str, Any], news: dict[str, Any]) -> EndpointSpec | None:
-    """The last applied spec, with secret values where they are unchanged."""
-    if not olds.get("spec"):
-        return None
-    try:
-        return _spec(
-            {
-                "spec": olds["spec"],
-                "secret_values": news.get("secret_values"),
-                "source": olds.get("source", ""),
-            }
-        )
-    except (KeyError, IndexError, TypeError):
-        return EndpointSpec.from_yaml(integral(olds["spec"]), olds.get("source", ""))
+def _state(props: dict[str, Any]) -> EndpointState | None:
+    """The ``state`` output recorded at the last write (None before the first)."""
+    raw = props.get("state")
+    return EndpointState.from_json(integral(raw)) if isinstance(raw, dict) else None
+
+
+def _empty_state() -> EndpointState:
+    return EndpointState.from_json({})
 
 
 def _outputs(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import httpx
 
 from servingops.clock import Clock, RealClock
 from servingops.errors import UsageError
+from servingops.model.fields import MASK
 
 __all__ = [
     "Auth",
@@ -164,7 +165,7 @@ def _normalise_host(raw: str) -> str:
 
 def _shown(raw: str) -> str:
     """``raw`` with any ``user:password@`` replaced, for messages."""
-    return re.sub(r"//[^/@\s]*@", "//***@", raw)
+    return re.sub(r"//[^/@\s]*@", f"//{MASK}@", raw)
 
 
 class Auth(Protocol):

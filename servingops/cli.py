@@ -1,5 +1,9 @@
 """The ``servingops`` command line. Each subcommand calls exactly one function of its name.
 
+Plugin subcommands (``servingops plane``) come from the ``servingops.commands``
+entry-point group (see ``servingops.plugins``); they parse their own flags, and ``plugin``
+runs them. The core never imports the package behind one.
+
 Exit codes: 0 clean (warnings allowed), 1 findings (errors, drift, failed smoke),
 2 usage or internal error. Tracebacks only with ``--debug``.
 """
@@ -11,16 +15,16 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from servingops import review
-from servingops.catalogue import load_catalogue
+from servingcatalogue import load_catalogue
+from servingops import plugins, review
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
-from servingops.errors import ConfigError, ToolError
+from servingops.errors import ConfigError, ToolError, UsageError
 from servingops.export import export_endpoint, to_yaml
 from servingops.loader import check_document, load_endpoints
+from servingops.model.endpoint import EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
 from servingops.smoke import run_smoke
-from servingops.spec import EndpointSpec
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = "LLM serving endpoints as code: validate, diff, drift, smoke, export, plane."
@@ -92,11 +96,14 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def plane(args: argparse.Namespace) -> int:
-    """Start the local control plane (``python -m plane``)."""
-    from plane.server import main as plane_main
-
-    return int(plane_main(args.plane_args))
+def plugin(args: argparse.Namespace) -> int:
+    """Run a plugin subcommand with its own arguments; exit 2 when it is not installed."""
+    try:
+        command = plugins.load_command(args.command)
+    except UsageError as err:
+        print(f"servingops {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return int(command(args.plugin_args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,9 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_validate(sub)
     _add_remote(sub)
-    p = sub.add_parser("plane", help=plane.__doc__, add_help=False)
-    p.add_argument("plane_args", nargs=argparse.REMAINDER, help="see `servingops plane --help`")
-    p.set_defaults(func=plane)
+    _add_plugins(sub)
     return parser
 
 
@@ -147,13 +152,42 @@ def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(func=export)
 
 
+def plugin_commands() -> dict[str, str]:
+    """Plugin subcommands with their help; a plugin cannot replace a built-in command."""
+    builtins = {func.__name__ for func in (validate, diff, drift, smoke, export)}
+    return {n: text for n, text in plugins.command_help().items() if n not in builtins}
+
+
+def _add_plugins(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, text in plugin_commands().items():
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument(
+            "plugin_args", nargs=argparse.REMAINDER, help=f"see `servingops {name} --help`"
+        )
+        p.set_defaults(func=plugin)
+
+
+def _plugin_call(argv: list[str]) -> argparse.Namespace | None:
+    """The plugin command and its arguments when ``argv`` (after ``--debug``) names one.
+
+    argparse's ``REMAINDER`` does not take a leading flag the subparser does not know
+    (https://bugs.python.org/issue17050), so plugin commands are split off before parsing;
+    their subparsers only list them in ``servingops --help``.
+    """
+    start = 0
+    while argv[start : start + 1] == ["--debug"]:
+        start += 1
+    if argv[start : start + 1] and argv[start] in plugin_commands():
+        return argparse.Namespace(command=argv[start], plugin_args=argv[start + 1 :])
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["plane"]:  # the plane parses its own flags
-        from plane.server import main as plane_main
-
-        return int(plane_main(argv[1:]))
+    called = _plugin_call(argv)
+    if called is not None:  # a plugin parses its own flags
+        return plugin(called)
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

@@ -1,22 +1,31 @@
-"""The one comparison: canonical current state vs canonical desired state.
+"""The one comparison: current ``EndpointState`` vs desired ``EndpointState``.
 
-``pulumi preview`` (the provider's ``diff``), ``servingops plan`` and ``servingops
+``pulumi preview`` (the provider's ``diff``), ``servingops diff`` and ``servingops
 drift`` all call ``diff_endpoint``, so they cannot disagree. Semantics:
 
-* Only what the file manages is compared: a top-level key the file leaves out
-  (tags, ai_gateway, description …) is unmanaged and never drifts.
+* Only what the file manages is compared: a desired attribute that is ``None`` (the
+  key is absent from the file) is unmanaged and never drifts.
+* A managed empty value (``tags: {}``, ``ai_gateway: {}``, ``rate_limits: []``) is
+  compared like any other: live values are changes (they will be cleared), and a live
+  empty echo (``[]``, ``{}``, absent) equals it.
 * Entities are matched by name; within one, only the keys the file sets are
   compared, so server defaults (``workload_type: CPU`` …) are not drift.
-* ``ai_gateway`` is replaced as a whole by the API, so when managed, a section that
-  is live but not declared is a change (it would be cleared).
+* ``ai_gateway`` is replaced as a whole by the API: a live section the file does not
+  declare is a change (it would be cleared).
 * Write-only values are compared by fingerprint, when the current side knows one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from servingops.model.endpoint import GATEWAY_SECTIONS, AiGateway, EmailNotifications, compact
+from servingops.model.fields import MASK
+from servingops.model.kinds import ChangeGroup, Kind
+from servingops.model.state import EndpointState
 
 REPLACE_REASONS = {
     "name": "the endpoint name is its identity",
@@ -28,34 +37,36 @@ REPLACE_REASONS = {
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One difference: where, from what to what, which API group applies it, replace or not."""
+    """One difference: where, from what to what, and which API call applies it."""
 
     path: str
     old: Any
     new: Any
-    group: str
-    replace: bool = False
+    group: ChangeGroup
+
+    @property
+    def replace(self) -> bool:
+        """True when the change cannot be made in place."""
+        return self.group is ChangeGroup.REPLACE
 
     @property
     def action(self) -> str:
         """``add``, ``remove`` or ``change``."""
-        if self.old is None:
+        if _empty(self.old):
             return "add"
-        return "remove" if self.new is None else "change"
+        return "remove" if _empty(self.new) else "change"
 
 
-def diff_endpoint(current: dict[str, Any], desired: dict[str, Any]) -> list[FieldChange]:
-    """Every managed difference between two canonical states, in a stable order."""
+def diff_endpoint(current: EndpointState, desired: EndpointState) -> list[FieldChange]:
+    """Every managed difference between two states, in a stable order."""
     changes = _identity(current, desired)
-    if desired.get("entities") is not None:  # None: a pay-per-token reference manages none
-        changes += _entities(current.get("entities") or {}, desired["entities"])
-    changes += _write_only(current.get("write_only"), desired.get("write_only") or {})
-    changes += _managed_map("traffic", current.get("traffic"), desired.get("traffic"), "config")
-    changes += _managed_map("tags", current.get("tags"), desired.get("tags"), "tags")
-    changes += _gateway(current.get("ai_gateway"), desired.get("ai_gateway"))
-    notif_old, notif_new = current.get("email_notifications"), desired.get("email_notifications")
-    if notif_new is not None and notif_old != notif_new:
-        changes.append(FieldChange("email_notifications", notif_old, notif_new, "notifications"))
+    if desired.entities is not None:  # None: a pay-per-token reference manages none
+        changes += _entities(current.entities or {}, desired.entities)
+    changes += _write_only(current.write_only, desired.write_only or {})
+    changes += _managed_map("traffic", current.traffic, desired.traffic, ChangeGroup.CONFIG)
+    changes += _managed_map("tags", current.tags, desired.tags, ChangeGroup.TAGS)
+    changes += _gateway(current.ai_gateway, desired.ai_gateway)
+    changes += _notifications(current.email_notifications, desired.email_notifications)
     return changes
 
 
@@ -64,49 +75,60 @@ def needs_replace(changes: list[FieldChange]) -> list[str]:
     return sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.replace})
 
 
-def _identity(current: dict[str, Any], desired: dict[str, Any]) -> list[FieldChange]:
-    out = []
-    for key in ("name", "kind", "route_optimized", "description"):
-        new, old = desired.get(key), current.get(key)
-        if key in ("route_optimized", "description") and new is None:
-            continue  # unmanaged
-        if key == "route_optimized":
-            old, new = bool(old), bool(new)
-        if key == "kind" and ("empty" in (old, new) or new == "pay-per-token"):
-            continue
-        if old != new:
-            out.append(FieldChange(key, old, new, key, replace=True))
-    return out
+def changed_groups(changes: list[FieldChange]) -> set[ChangeGroup]:
+    """The API groups that ``changes`` touch."""
+    return {c.group for c in changes}
 
 
-def _entities(current: dict[str, Any], desired: dict[str, Any]) -> list[FieldChange]:
+def _identity(current: EndpointState, desired: EndpointState) -> list[FieldChange]:
+    pairs: list[tuple[str, Any, Any]] = [("name", current.name, desired.name)]
+    if Kind.EMPTY not in (current.kind, desired.kind) and desired.kind is not Kind.PAY_PER_TOKEN:
+        pairs.append(("kind", current.kind.value, desired.kind.value))
+    if desired.route_optimized is not None:
+        pairs.append(("route_optimized", bool(current.route_optimized), desired.route_optimized))
+    if desired.description is not None:
+        pairs.append(("description", current.description or "", desired.description))
+    return [FieldChange(k, old, new, ChangeGroup.REPLACE) for k, old, new in pairs if old != new]
+
+
+def _entities(
+    current: Mapping[str, Mapping[str, Any]], desired: Mapping[str, Mapping[str, Any]]
+) -> list[FieldChange]:
     out = []
     for name in sorted(set(current) | set(desired)):
         path = f"served_entities[{name}]"
         if name not in current or name not in desired:
-            out.append(FieldChange(path, current.get(name), desired.get(name), "config"))
+            out.append(FieldChange(path, current.get(name), desired.get(name), ChangeGroup.CONFIG))
             continue
-        out.extend(_subset(path, current[name], desired[name], "config"))
+        out.extend(_subset(path, current[name], desired[name]))
     return out
 
 
-def _subset(path: str, live: Any, want: Any, group: str) -> list[FieldChange]:
-    """Changes where ``want`` (declared) differs from ``live``; extra live keys are ignored."""
-    if isinstance(want, dict) and isinstance(live, dict):
+def _subset(path: str, live: Any, want: Any) -> list[FieldChange]:
+    """Changes where ``want`` (declared) differs from ``live``; extra live keys are ignored.
+
+    A declared empty mapping is compared whole (it clears), not key by key.
+    """
+    if isinstance(want, Mapping) and want and isinstance(live, Mapping):
         out = []
         for key in want:
-            out.extend(_subset(f"{path}.{key}", live.get(key), want[key], group))
+            out.extend(_subset(f"{path}.{key}", live.get(key), want[key]))
         return out
     if _same(live, want):
         return []
-    return [FieldChange(path, live, want, group)]
+    return [FieldChange(path, live, want, ChangeGroup.CONFIG)]
+
+
+def _empty(value: Any) -> bool:
+    return compact(value) is None
 
 
 def _same(live: Any, want: Any) -> bool:
-    """Equal as data; lists compare as multisets (the API does not keep their order)."""
+    """Equal as data, empty equal to absent; lists compare as multisets (order unkept)."""
+    live, want = compact(live), compact(want)
     if isinstance(want, list) and isinstance(live, list):
         return sorted(map(_canonical, want)) == sorted(map(_canonical, live))
-    if isinstance(want, dict) and isinstance(live, dict):
+    if isinstance(want, Mapping) and isinstance(live, Mapping):
         return _canonical(want) == _canonical(live)
     return bool(live == want)
 
@@ -115,20 +137,24 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _write_only(current: dict[str, str] | None, desired: dict[str, str]) -> list[FieldChange]:
+def _write_only(current: Mapping[str, str] | None, desired: Mapping[str, str]) -> list[FieldChange]:
     if current is None:
         return []  # no record of what was written (e.g. drift without state): cannot compare
-    out = []
-    for key in sorted(set(current) | set(desired)):
-        if current.get(key) != desired.get(key):
-            entity, _, field = key.partition(".")
-            old = "(hidden)" if key in current else None
-            new = "(hidden)" if key in desired else None
-            out.append(FieldChange(f"served_entities[{entity}].{field}", old, new, "config"))
-    return out
+    return [
+        FieldChange(
+            key,
+            MASK if key in current else None,
+            MASK if key in desired else None,
+            ChangeGroup.CONFIG,
+        )
+        for key in sorted(set(current) | set(desired))
+        if current.get(key) != desired.get(key)
+    ]
 
 
-def _managed_map(key: str, live: Any, want: Any, group: str) -> list[FieldChange]:
+def _managed_map(
+    key: str, live: Mapping[str, Any] | None, want: Mapping[str, Any] | None, group: ChangeGroup
+) -> list[FieldChange]:
     if want is None:
         return []
     live = live or {}
@@ -139,16 +165,27 @@ def _managed_map(key: str, live: Any, want: Any, group: str) -> list[FieldChange
     ]
 
 
-def _gateway(live: Any, want: Any) -> list[FieldChange]:
+def _gateway(live: AiGateway | None, want: AiGateway | None) -> list[FieldChange]:
     if want is None:
         return []
-    live = live or {}
+    live = live or AiGateway()
+    return [
+        FieldChange(f"ai_gateway.{s}", live.section(s), want.section(s), ChangeGroup.AI_GATEWAY)
+        for s in sorted(GATEWAY_SECTIONS)
+        if not _same(live.section(s), want.section(s))
+    ]
+
+
+def _notifications(
+    live: EmailNotifications | None, want: EmailNotifications | None
+) -> list[FieldChange]:
+    if want is None:
+        return []
+    live = live or EmailNotifications()
     out = []
-    for section in sorted(set(live) | set(want)):
-        if not _same(live.get(section), want.get(section)):
-            out.append(
-                FieldChange(
-                    f"ai_gateway.{section}", live.get(section), want.get(section), "ai_gateway"
-                )
-            )
+    for key in ("on_update_failure", "on_update_success"):
+        old, new = list(getattr(live, key)), list(getattr(want, key))
+        if old != new:
+            path = f"email_notifications.{key}"
+            out.append(FieldChange(path, old or None, new or None, ChangeGroup.NOTIFICATIONS))
     return out

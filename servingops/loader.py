@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from servingops.catalogue import Catalogue, load_catalogue
+from servingcatalogue import Catalogue, load_catalogue
 from servingops.diagnostics import ERROR, Diagnostic, Report
+from servingops.model.endpoint import EndpointSpec
 from servingops.rules import FILE_RULES
 from servingops.rules.context import Ctx
 from servingops.schema import check_schema
-from servingops.spec import EndpointSpec
 from servingops.yamlsrc import Position, YamlDoc, YamlProblem, parse_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -73,7 +73,9 @@ def load_endpoints(
     result.report.add(_cross_file(parsed))
     bad = {d.file for d in result.report.errors}
     result.specs = [
-        EndpointSpec.from_yaml(p.doc.data, p.file) for p in parsed if p.valid and p.file not in bad
+        EndpointSpec.from_mapping(p.doc.data, p.file)
+        for p in parsed
+        if p.valid and p.file not in bad
     ]
     return result
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from servingops.diff import diff_endpoint
+from servingops.model.endpoint import EndpointSpec
+from servingops.model.rest import live_state
+from servingops.model.state import desired_state
 from servingops.review import EndpointChanges
-from servingops.spec import EndpointSpec
-from servingops.state import desired_state, live_state
 
 
 def plan_endpoint(client: Any, spec: EndpointSpec) -> EndpointChanges:
     """What applying ``spec`` would do to the live endpoint of the same name."""
     detail = client.find_endpoint(spec.name)
     if detail is None:
-        if spec.tier == "pay-per-token":
+        if spec.is_reference:
             return EndpointChanges(spec.name, "missing", note="pay-per-token endpoint not found")
         return EndpointChanges(spec.name, "create")
     changes = diff_endpoint(live_state(detail), desired_state(spec))

@@ -10,18 +10,19 @@ pulumi/pulumi#16175), so a run that failed after the create converges on re-run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from servingops.clock import Clock, RealClock
-from servingops.diff import FieldChange, diff_endpoint
+from servingops.diff import FieldChange, changed_groups, diff_endpoint
 from servingops.errors import NotFound, SmokeFailed, ToolError
-from servingops.secrets import PLACEHOLDER
+from servingops.model import rest
+from servingops.model.endpoint import EndpointSpec
+from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
+from servingops.model.pulumi_inputs import PreviousSpec
+from servingops.model.state import EndpointState, desired_state
 from servingops.smoke import raise_on_failure, run_smoke
-from servingops.spec import EndpointSpec
-from servingops.state import desired_state, live_state
 from servingops.waiter import default_deadline, describe_state, wait_until_settled
 
 Progress = Callable[[str], None]
@@ -39,8 +40,8 @@ class Reconciler:
     log: Progress = lambda _msg: None
 
     def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
-        """The Pulumi outputs: canonical live state plus what apps consume."""
-        state = live_state(detail, previous=desired_state(spec))
+        """The Pulumi outputs: live state (as JSON) plus what apps consume."""
+        state = rest.live_state(detail, previous=desired_state(spec)).to_json()
         config = detail.get("config") or {}
         return {
             "name": spec.name,
@@ -53,13 +54,13 @@ class Reconciler:
 
     def create(self, spec: EndpointSpec) -> dict[str, Any]:
         """Create (or adopt) the endpoint, wait, smoke-check; return its outputs."""
-        if spec.tier == "pay-per-token":
+        if spec.is_reference:
             return self._reference(spec)
         existing = self.client.find_endpoint(spec.name)
         if existing is not None:
             return self._adopt(spec, existing)
         self.log(f"creating {spec.name}")
-        body = spec.create_to_api()
+        body = rest.create_body(spec)
         if spec.uses_pt_route:
             self.client.create_pt_endpoint(body)
         else:
@@ -68,32 +69,32 @@ class Reconciler:
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
 
-    def read(self, name: str, previous: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Live canonical state (None when the endpoint is gone)."""
+    def read(self, name: str, previous: EndpointState | None) -> EndpointState | None:
+        """Live state (None when the endpoint is gone)."""
         detail = self.client.find_endpoint(name)
         if detail is None:
             return None
-        return live_state(detail, previous=previous)
+        return rest.live_state(detail, previous=previous)
 
     def update(
         self,
         spec: EndpointSpec,
-        previous: EndpointSpec | None,
-        record: dict[str, Any] | None = None,
+        previous: PreviousSpec | None,
+        record: EndpointState | None = None,
     ) -> dict[str, Any]:
         """Bring the live endpoint to ``spec``: changed groups only; rollback on smoke failure.
 
         ``record`` is the state stored at the last write (its write-only fingerprints say
         what was sent); without it, the fingerprints of ``previous`` stand in.
         """
-        if spec.tier == "pay-per-token":
+        if spec.is_reference:
             return self._reference(spec)
         detail = self.client.find_endpoint(spec.name)
         if detail is None:
             self.log(f"{spec.name} was deleted outside Pulumi: creating it again")
             return self.create(spec)
         if record is None and previous is not None:
-            record = desired_state(previous)
+            record = desired_state(previous.spec)
         self._apply(spec, detail, self.plan(spec, detail, record))
         detail = self._settle(spec)
         try:
@@ -105,7 +106,7 @@ class Reconciler:
 
     def delete(self, spec: EndpointSpec) -> None:
         """Delete the endpoint; pay-per-token references are never deleted."""
-        if spec.tier == "pay-per-token":
+        if spec.is_reference:
             self.log(f"{spec.name} is a pay-per-token reference: left in place")
             return
         try:
@@ -114,30 +115,39 @@ class Reconciler:
             self.log(f"{spec.name} was already gone")
 
     def plan(
-        self, spec: EndpointSpec, detail: dict[str, Any], record: dict[str, Any] | None
+        self, spec: EndpointSpec, detail: dict[str, Any], record: EndpointState | None
     ) -> list[FieldChange]:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``)."""
-        return diff_endpoint(live_state(detail, previous=record), desired_state(spec))
+        return diff_endpoint(rest.live_state(detail, previous=record), desired_state(spec))
 
     def _apply(
         self, spec: EndpointSpec, detail: dict[str, Any], changes: list[FieldChange]
     ) -> None:
-        groups = {c.group for c in changes}
-        if "tags" in groups:
-            self._put_tags(spec, detail)
-        if "ai_gateway" in groups:
-            self.log(f"{spec.name}: replacing ai_gateway")
-            self.client.put_ai_gateway(spec.name, spec.ai_gateway or {})
-        if "config" in groups:
-            self._put_config(spec)
-        if "notifications" in groups:
-            self.client.patch_notifications(spec.name, spec.email_notifications or {})
+        """Send each changed group's call, in ``APPLY_ORDER``."""
+        groups = changed_groups(changes)
+        for group in APPLY_ORDER:
+            if group in groups:
+                self._apply_group(group, spec, detail)
+
+    def _apply_group(self, group: ChangeGroup, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        match group:
+            case ChangeGroup.TAGS:
+                self._put_tags(spec, detail)
+            case ChangeGroup.AI_GATEWAY:
+                self.log(f"{spec.name}: replacing ai_gateway")
+                self.client.put_ai_gateway(spec.name, rest.gateway_body(spec))
+            case ChangeGroup.CONFIG:
+                self._put_config(spec)
+            case ChangeGroup.NOTIFICATIONS:
+                self.client.patch_notifications(spec.name, rest.notifications_body(spec) or {})
+            case ChangeGroup.REPLACE:
+                raise ToolError(f"{spec.name}: a replacement cannot be applied as an update")
+            case _:
+                assert_never(group)
 
     def _put_tags(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
-        live = {t["key"]: t.get("value", "") for t in detail.get("tags") or []}
-        want = spec.tags or {}
-        add = [{"key": k, "value": v} for k, v in sorted(want.items()) if live.get(k) != v]
-        delete = sorted(k for k in live if k not in want)
+        live = rest.tags_from_api(detail.get("tags"))
+        add, delete = rest.tags_patch(live, spec.tags or {})
         self.log(f"{spec.name}: tags +{len(add)} -{len(delete)}")
         self.client.patch_tags(spec.name, add, delete)
 
@@ -145,9 +155,9 @@ class Reconciler:
         self.log(f"{spec.name}: updating config")
         self._settle(spec)  # an update already running is waited out first
         if spec.uses_pt_route:
-            self.client.update_pt_config(spec.name, spec.config_to_api())
+            self.client.update_pt_config(spec.name, rest.config_body(spec))
         else:
-            self.client.update_config(spec.name, spec.config_to_api())
+            self.client.update_config(spec.name, rest.config_body(spec))
 
     def _settle(self, spec: EndpointSpec) -> dict[str, Any]:
         deadline = self.deadline_s if self.deadline_s is not None else default_deadline(spec.tier)
@@ -185,19 +195,22 @@ class Reconciler:
         return self.outputs(spec, detail)
 
     def _maybe_rollback(
-        self, spec: EndpointSpec, previous: EndpointSpec | None, err: SmokeFailed
+        self, spec: EndpointSpec, previous: PreviousSpec | None, err: SmokeFailed
     ) -> None:
         """Put the previous spec back through the same plan/apply path as any update."""
-        if spec.smoke.on_failure != "rollback" or previous is None:
+        if spec.smoke.on_failure is not OnFailure.ROLLBACK or previous is None:
             return
-        if PLACEHOLDER in json.dumps(previous.raw):
-            err.message += "\n  not rolled back: the previous config used a plaintext secret "
-            err.message += "that is no longer declared, and secrets are never stored"
+        if previous.unknown_secrets:
+            err.message += "\n  not rolled back: the previous value of "
+            err.message += ", ".join(previous.unknown_secrets)
+            err.message += " is not known (it changed or is no longer declared, and secrets "
+            err.message += "are never stored)"
             return
         self.log(f"{spec.name}: smoke failed, restoring the previous spec")
         detail = self.client.get_endpoint(spec.name)
-        self._apply(previous, detail, self.plan(previous, detail, desired_state(spec)))
-        version = (self._settle(previous).get("config") or {}).get("config_version")
+        old = previous.spec
+        self._apply(old, detail, self.plan(old, detail, desired_state(spec)))
+        version = (self._settle(old).get("config") or {}).get("config_version")
         err.message += (
             f"\n  rolled back: the previous spec is live again (config_version {version})"
         )

@@ -8,7 +8,7 @@ Two entry points, used by every message that quotes a server answer or a payload
   personal access tokens (``dapi…``) and PEM private keys.
 - ``redact_payload(obj)`` returns a copy in which the values of secret-named keys
   (``*_plaintext``, ``*api_key``, ``client_secret``, ``access_token``, ``private_key``,
-  ``Authorization`` …) are ``"***"``, recursively.
+  ``Authorization`` …; the field registry says which) are ``MASK``, recursively.
 
 Secret *references* (``{{secrets/scope/key}}``) are not secrets and stay visible: they
 are what users are told to write. Counters such as ``max_tokens`` or a rate limit's
@@ -21,9 +21,16 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from servingops.model.fields import (
+    CREDENTIAL_NAME,
+    MASK,
+    FieldRegistry,
+    is_secret_reference,
+    registry,
+)
+
 __all__ = [
     "MASK",
-    "SECRET_REF",
     "is_secret_key",
     "redact_payload",
     "redact_text",
@@ -31,42 +38,29 @@ __all__ = [
     "show_value",
 ]
 
-MASK = "***"
-
-_SECRET_NAME = (
-    r"[a-z0-9_-]*_plaintext|[a-z0-9_-]*api[_-]?key|[a-z0-9_-]*api[_-]?token"
-    r"|[a-z0-9_-]*client[_-]?secret|[a-z0-9_-]*secret[_-]access[_-]key"
-    r"|[a-z0-9_-]*(?:access|refresh|id|bearer|auth)[_-]token|[a-z0-9_-]*private[_-]key"
-    r"|[a-z0-9_-]*password|token|secret|authorization|proxy-authorization|cookie|set-cookie"
-)
-_SECRET_KEY = re.compile(rf"^(?:{_SECRET_NAME})$", re.IGNORECASE)
-SECRET_REF = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")
-
 _PEM = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
 )
 _SCHEME = re.compile(r"\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _PAT = re.compile(r"\bdapi[0-9a-f]{16,}(?:-\d+)?\b")
 _PAIR = re.compile(
-    rf"""(?P<key>["']?\b(?:{_SECRET_NAME})\b["']?)(?P<sep>\s*[:=]\s*)"""
+    rf"""(?P<key>["']?\b(?:{CREDENTIAL_NAME})\b["']?)(?P<sep>\s*[:=]\s*)"""
     r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,&;}\]"']+)""",
     re.IGNORECASE,
 )
 
 
-def is_secret_key(key: str, parent: str | None = None) -> bool:
-    """True when values under ``key`` are credentials.
-
-    ``value`` counts only inside ``api_key_auth`` (where it is the key itself); a tag's
-    ``value`` is not secret.
-    """
-    if key == "value" and parent == "api_key_auth":
-        return True
-    return bool(_SECRET_KEY.match(key))
+def is_secret_key(
+    key: str, parent: str | None = None, *, fields: FieldRegistry | None = None
+) -> bool:
+    """True when values under ``key`` (inside ``parent``) are credentials: the registry's
+    schema fields (a tag's ``value`` is not secret, ``api_key_auth.value`` is) and the
+    transport's names (``Authorization``, ``client_secret`` …)."""
+    return (fields or registry()).is_credential_key(key, parent)
 
 
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Return ``text`` with the given secrets and credential-looking values replaced by ``***``."""
+    """Return ``text`` with the given secrets and credential-looking values replaced by ``MASK``."""
     for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
         text = text.replace(secret, MASK)  # shorter strings would garble (and reveal) text
     text = _PEM.sub(MASK, text)
@@ -75,16 +69,18 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     return _PAIR.sub(_mask_pair, text)
 
 
-def redact_payload(obj: Any, *, _parent: str | None = None) -> Any:
-    """Return a deep copy of ``obj`` with the values of secret-named keys set to ``***``.
+def redact_payload(
+    obj: Any, *, fields: FieldRegistry | None = None, _parent: str | None = None
+) -> Any:
+    """Return a deep copy of ``obj`` with the values of credential keys set to ``MASK``.
 
     Empty values (``None``, ``""``) and secret references are kept as they are, so a
     redacted payload still shows *whether* a credential is set and where it comes from.
     """
     if isinstance(obj, Mapping):
-        return {str(k): _redact_item(str(k), v, _parent) for k, v in obj.items()}
+        return {str(k): _redact_item(str(k), v, _parent, fields) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [redact_payload(item, _parent=_parent) for item in obj]
+        return [redact_payload(item, fields=fields, _parent=_parent) for item in obj]
     return obj
 
 
@@ -107,16 +103,16 @@ def secret_values(obj: Any, *, _parent: str | None = None) -> tuple[str, ...]:
     return ()
 
 
-def _redact_item(key: str, value: Any, parent: str | None) -> Any:
-    if is_secret_key(key, parent) and not _is_harmless(value):
+def _redact_item(key: str, value: Any, parent: str | None, fields: FieldRegistry | None) -> Any:
+    if is_secret_key(key, parent, fields=fields) and not _is_harmless(value):
         return MASK
-    return redact_payload(value, _parent=key)
+    return redact_payload(value, fields=fields, _parent=key)
 
 
 def _is_harmless(value: Any) -> bool:
     if value is None or value == "" or value == MASK:
         return True
-    return isinstance(value, str) and bool(SECRET_REF.match(value))
+    return is_secret_reference(value)
 
 
 def _mask_pair(match: re.Match[str]) -> str:
@@ -133,8 +129,8 @@ def show_value(value: Any, *, secret: bool = False, limit: int = 60) -> str:
 
     A secret *reference* (``{{secrets/scope/key}}``) is not secret and is shown.
     """
-    if secret and not (isinstance(value, str) and SECRET_REF.match(value)):
-        return "<hidden>" if isinstance(value, str) else _kind(value)
+    if secret and not is_secret_reference(value):
+        return MASK if isinstance(value, str) else _kind(value)
     if isinstance(value, str):
         text = value if len(value) <= limit else value[: limit - 1] + "…"
         return repr(text)

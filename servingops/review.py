@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
+from servingops.model.fields import MASK
 from servingops.redact import is_secret_key, redact_payload, show_value
 
 SYMBOL = {"add": "+", "remove": "-", "change": "~"}
@@ -47,8 +48,8 @@ class EndpointChanges:
 
 def _value(change: FieldChange, value: Any) -> str:
     leaf = change.path.rsplit(".", 1)[-1]
-    if value == "(hidden)":
-        return "(hidden)"
+    if value == MASK:
+        return MASK
     if isinstance(value, dict | list):
         text = json.dumps(redact_payload(value), sort_keys=True, separators=(",", ":"))
         return text if len(text) <= 120 else text[:119] + "…"

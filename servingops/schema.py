@@ -8,10 +8,8 @@ key or value, with expected vs got and a did-you-mean hint where one exists.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -19,9 +17,8 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
 from servingops.redact import is_secret_key, show_value
+from servingops.schemafile import load_schema
 from servingops.yamlsrc import Path, YamlDoc
-
-SCHEMA_PATH = FsPath(__file__).resolve().parent.parent / "schemas" / "endpoint.schema.json"
 
 TYPE_NAMES = {
     "string": "a string",
@@ -32,13 +29,6 @@ TYPE_NAMES = {
     "array": "a list",
     "null": "null",
 }
-
-
-@lru_cache(maxsize=1)
-def load_schema() -> dict[str, Any]:
-    """The endpoint-file JSON Schema, read once per process."""
-    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text("utf-8"))
-    return loaded
 
 
 @lru_cache(maxsize=1)

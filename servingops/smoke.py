@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from servingops.errors import SmokeFailed
+from servingops.model.endpoint import EndpointSpec, SmokeSpec
 from servingops.redact import redact_text, secret_values
-from servingops.spec import EndpointSpec, SmokeSpec
 
 EXCERPT = 200
 

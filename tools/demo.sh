@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=${SERVINGOPS_STACK:-local}
-pulumi_() { .venv/bin/python -m servingops.engine pulumi "$@" --stack "$STACK" --non-interactive; }
+pulumi_() { .venv/bin/python -m providers.engine pulumi "$@" --stack "$STACK" --non-interactive; }
 
 connect() {
   if [ -z "${DATABRICKS_HOST:-}" ]; then
@@ -13,7 +13,7 @@ connect() {
     # shellcheck disable=SC1091
     . .servingops/plane.env
   fi
-  .venv/bin/python -m servingops.engine pulumi stack select "$STACK" --create --non-interactive >/dev/null
+  .venv/bin/python -m providers.engine pulumi stack select "$STACK" --create --non-interactive >/dev/null
 }
 
 drift() {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servingops.catalogue import load_catalogue
+from servingcatalogue import load_catalogue
 
 __all__ = ["embedding_dimension", "external_model", "model_name"]
 

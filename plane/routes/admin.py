@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from plane.checks import as_object, opt_str
-from plane.documents import entity_names
 from plane.errors import EntityNotFound, InvalidParameter
 from plane.faults import parse_fault
 from plane.routes.common import ok, path_param, plane_of, read_json
@@ -86,7 +85,7 @@ async def endpoint_fault(request: Request) -> Response:
     out: dict[str, object] = {"name": name}
     if body.get("query_status") is not None:
         fault = parse_fault(body, query=True)
-        names = entity_names(plane.store.endpoint_doc(name))
+        names = plane.store.load_endpoint(name).entity_names()
         if fault.entity is not None and fault.entity not in names:
             raise EntityNotFound(name, fault.entity)
         fault.endpoint = name

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from plane import describe, permissions
+from plane import permissions
 from plane.routes.common import ok, path_param, plane_of, read_json
 
 API = "/api/2.0/serving-endpoints"
@@ -15,36 +15,35 @@ PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 
 async def build_logs(request: Request) -> Response:
     """GET /serving-endpoints/{name}/served-models/{served}/build-logs."""
-    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
-    return ok(describe.entity_logs(doc, path_param(request, "served"), "build"))
+    name, served = path_param(request, "name"), path_param(request, "served")
+    return ok(plane_of(request).store.get_logs(name, served, "build"))
 
 
 async def logs(request: Request) -> Response:
     """GET /serving-endpoints/{name}/served-models/{served}/logs."""
-    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
-    return ok(describe.entity_logs(doc, path_param(request, "served"), "server"))
+    name, served = path_param(request, "name"), path_param(request, "served")
+    return ok(plane_of(request).store.get_logs(name, served, "server"))
 
 
 async def export_metrics(request: Request) -> Response:
     """GET /serving-endpoints/{name}/metrics (OpenMetrics text)."""
     plane = plane_of(request)
     name = path_param(request, "name")
-    plane.store.endpoint_doc(name)
+    plane.store.load_endpoint(name)  # 404 for an unknown endpoint
     text = plane.metrics.render(name)
     return PlainTextResponse(text, media_type="application/openmetrics-text; version=1.0.0")
 
 
 async def get_open_api(request: Request) -> Response:
     """GET /serving-endpoints/{name}/openapi."""
-    doc = plane_of(request).store.endpoint_doc(path_param(request, "name"))
-    return ok(describe.openapi_document(doc, str(request.base_url)))
+    name = path_param(request, "name")
+    return ok(plane_of(request).store.get_open_api(name, str(request.base_url)))
 
 
 async def get_model_optimization_info(request: Request) -> Response:
     """GET /serving-endpoints/get-model-optimization-info/{model}/{version}."""
-    catalogue = plane_of(request).store.catalogue
     model, version = path_param(request, "model"), path_param(request, "version")
-    return ok(describe.model_optimization_info(catalogue, model, version))
+    return ok(plane_of(request).store.get_model_optimization_info(model, version))
 
 
 async def get_permissions(request: Request) -> Response:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from servingops.catalogue import Catalogue
+from servingcatalogue import Catalogue
 from servingops.diagnostics import ERROR, WARNING, Diagnostic, json_path
+from servingops.model.endpoint import default_entity_name
 from servingops.yamlsrc import Path, YamlDoc
 
 MAX_ENTITIES = 15
@@ -53,15 +54,6 @@ class Ctx:
         for path, entity in self.entities():
             if isinstance(entity.get("external_model"), dict):
                 yield (*path, "external_model"), entity["external_model"]
-
-
-def default_entity_name(entity: dict[str, Any]) -> str:
-    """The name the control plane gives an entity that has none (control-plane-api.md §2)."""
-    ext = entity.get("external_model")
-    if isinstance(ext, dict):
-        return str(ext.get("name", "")).replace(".", "-").replace(":", "-")
-    base = str(entity.get("entity_name", "")).rsplit(".", 1)[-1]
-    return f"{base}-{entity.get('entity_version', '')}"
 
 
 def entity_name(entity: dict[str, Any]) -> str:

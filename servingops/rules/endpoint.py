@@ -74,7 +74,7 @@ def _unknown_foundation(ctx: Ctx, path: tuple[Any, ...], entity: dict[str, Any])
             (*path, "entity_name"),
             f"'{name}' is not a known system.ai foundation model",
             "foundation-model",
-            "see servingops/data/models.yaml for the catalogue",
+            "see servingcatalogue/models.yaml for the catalogue",
         )
     else:
         ctx.warn(

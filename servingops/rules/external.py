@@ -5,21 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servingops.redact import SECRET_REF, show_value
+from servingops.model.fields import Sensitivity, is_secret_reference, registry
+from servingops.redact import show_value
 from servingops.rules.context import Ctx
 from servingops.yamlsrc import Path
-
-PROVIDER_BLOCKS = {
-    "openai": "openai_config",
-    "anthropic": "anthropic_config",
-    "cohere": "cohere_config",
-    "amazon-bedrock": "amazon_bedrock_config",
-    "google-cloud-vertex-ai": "google_cloud_vertex_ai_config",
-    "ai21labs": "ai21labs_config",
-    "palm": "palm_config",
-    "databricks-model-serving": "databricks_model_serving_config",
-    "custom": "custom_provider_config",
-}
 
 # Secret pairs (X, X_plaintext) that must have exactly one member set, per block.
 REQUIRED_SECRETS = {
@@ -29,20 +18,6 @@ REQUIRED_SECRETS = {
     "palm_config": ["palm_api_key"],
     "google_cloud_vertex_ai_config": ["private_key"],
     "databricks_model_serving_config": ["databricks_api_token"],
-}
-SECRET_FIELDS = {
-    "openai_api_key",
-    "microsoft_entra_client_secret",
-    "anthropic_api_key",
-    "cohere_api_key",
-    "ai21labs_api_key",
-    "palm_api_key",
-    "private_key",
-    "databricks_api_token",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "value",
-    "token",
 }
 
 
@@ -82,7 +57,7 @@ def rule_bedrock_subprovider(ctx: Ctx) -> None:
 def rule_provider_config(ctx: Ctx) -> None:
     """Exactly one ``*_config`` block, and it matches ``provider``."""
     for path, ext in ctx.external_models():
-        want = PROVIDER_BLOCKS[ext["provider"]]
+        want = registry().provider_blocks[ext["provider"]]
         blocks = [k for k in ext if k.endswith("_config")]
         for other in blocks:
             if other != want:
@@ -162,11 +137,16 @@ def _secret_values(obj: Any, path: Path) -> Iterator[tuple[Path, str, Any]]:
             yield from _secret_values(item, (*path, i))
 
 
+def _is_reference_field(path: Path) -> bool:
+    """The registry says the field holds a ``{{secrets/…}}`` reference."""
+    return registry().sensitivity_of(path) is Sensitivity.SECRET_REFERENCE
+
+
 def rule_secret_refs(ctx: Ctx) -> None:
     """Credential fields hold ``{{secrets/scope/key}}`` references, never raw keys."""
     for path, ext in ctx.external_models():
         for spath, key, value in _secret_values(ext, path):
-            if key in SECRET_FIELDS and not SECRET_REF.match(str(value)):
+            if _is_reference_field(spath) and not is_secret_reference(value):
                 ctx.error(
                     spath,
                     f"'{key}' must be a secret reference like {{{{secrets/<scope>/<key>}}}}, "
@@ -183,7 +163,7 @@ def rule_plaintext(ctx: Ctx) -> None:
         return
     for path, ext in ctx.external_models():
         for spath, key, _ in _secret_values(ext, path):
-            if key.endswith("_plaintext"):
+            if registry().is_plaintext_secret(spath):
                 ctx.error(
                     spath,
                     f"plaintext secret in '{key}' (value hidden)",

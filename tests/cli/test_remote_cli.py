@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from plane_testing import RunningPlane, running_plane
 
-from plane.testing import RunningPlane, running_plane
+from servingcatalogue import load_catalogue
 from servingops.auth import BearerToken
-from servingops.catalogue import load_catalogue
 from servingops.cli import main
 from servingops.client import ControlPlaneClient
 from servingops.connect import read_plane_env
 from servingops.export import export_endpoint
 from servingops.loader import check_document, load_endpoints
+from servingops.model import EndpointSpec
 from servingops.plan import plan_endpoint
 from servingops.reconcile import Reconciler
-from servingops.spec import EndpointSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = load_endpoints([REPO / "endpoints"]).specs
@@ -102,7 +102,7 @@ def test_smoke_command_reports_each_query(
 def test_export_round_trips_every_example(deployed: ControlPlaneClient, spec: EndpointSpec) -> None:
     raw = export_endpoint(deployed.get_endpoint(spec.name), load_catalogue())
     assert check_document(raw, spec.name) == []
-    exported = EndpointSpec.from_yaml(raw)
+    exported = EndpointSpec.from_mapping(raw)
     assert plan_endpoint(deployed, exported).verdict == "same"
 
 

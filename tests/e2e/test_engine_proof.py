@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from providers import engine
 from providers.probe import read_value, write_value
-from servingops import engine
 from servingops.errors import ToolError
 
 REPO = engine.REPO_ROOT
@@ -125,7 +125,7 @@ def test_exports_are_shell_quoted() -> None:
 
 def test_module_cli_rejects_unknown_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert engine.main(["bogus"]) == 2
-    assert "usage: python -m servingops.engine" in capsys.readouterr().err
+    assert "usage: python -m providers.engine" in capsys.readouterr().err
 
 
 def test_build_script_builds_the_version_engine_expects() -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from plane_testing import RunningPlane, running_plane
 from pulumi import automation as auto
 
-from plane.testing import RunningPlane, running_plane
-from servingops import engine
+from providers import engine
 
 pytestmark = pytest.mark.e2e
 REPO = engine.REPO_ROOT

@@ -1,8 +1,9 @@
 """Fixtures of the plane tests: one suite, run in-process and against a started server.
 
 ``api`` is parametrized over ``inproc`` (Starlette TestClient on ``create_app``) and
-``server`` (the real uvicorn server from ``plane.testing.running_plane``), as moto runs
-its suite twice. Set ``PLANE_TEST_MODE=inproc`` or ``server`` to run only one mode.
+``server`` (the real uvicorn server from ``plane_testing.running_plane``, in tests/), as
+moto runs its suite twice. Set ``PLANE_TEST_MODE=inproc`` or ``server`` to run only one
+mode.
 In server mode, tests with default settings share one server per module, reset
 (``POST /__plane/reset`` semantics) before each test; tests must use ``api.clock``.
 """
@@ -18,12 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+from plane_testing import FakeClock, running_plane
 from starlette.testclient import TestClient
 
 from plane.app import create_app
 from plane.services import Plane
 from plane.settings import PlaneSettings
-from plane.testing import FakeClock, running_plane
 
 MODES = [m for m in ("inproc", "server") if os.environ.get("PLANE_TEST_MODE", m) == m]
 TOKEN = "dapi-test-token"

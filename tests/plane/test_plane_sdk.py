@@ -26,8 +26,7 @@ from databricks.sdk.service.serving import (
     ServedEntityInput,
 )
 from openai import OpenAI
-
-from plane.testing import RunningPlane, running_plane
+from plane_testing import RunningPlane, running_plane
 
 OAUTH = {"client_id": "sp-app-id", "client_secret": "sp-secret"}
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from plane_payloads import API, chat_endpoint
+from plane_testing import FakeClock, running_plane
 
 from plane.server import parse_args, settings_from
 from plane.settings import PlaneSettings
-from plane.testing import FakeClock, running_plane
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from plane_testing import FakeClock, RunningPlane, running_plane
 
-from plane.testing import FakeClock, RunningPlane, running_plane
 from servingops.client import ControlPlaneClient
 from servingops.errors import (
     Conflict,

@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from plane_testing import RunningPlane, running_plane
 
-from plane.testing import RunningPlane, running_plane
 from providers.endpoint import EndpointProvider
 from servingops.loader import load_endpoints
-from servingops.secrets import split_secrets
+from servingops.model import EndpointSpec
+from servingops.model.pulumi_inputs import to_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = next(s for s in load_endpoints([REPO / "endpoints"]).specs if s.name == "internal-chat")
@@ -38,7 +39,7 @@ def _inputs(token: str) -> dict[str, Any]:
     raw = copy.deepcopy(SPEC.raw)
     custom = raw["served_entities"][0]["external_model"]["custom_provider_config"]
     custom["bearer_token_auth"] = {"token_plaintext": token}
-    clean, secrets = split_secrets(raw)
+    clean, secrets = to_inputs(EndpointSpec.from_mapping(raw, SPEC.source))
     return {"spec": clean, "secret_values": secrets, "source": SPEC.source}
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from plane_testing import FakeClock as PlaneClock
+from plane_testing import RunningPlane, running_plane
 
-from plane.testing import FakeClock as PlaneClock
-from plane.testing import RunningPlane, running_plane
 from servingops.auth import BearerToken
 from servingops.client import ControlPlaneClient
 from servingops.errors import (
@@ -24,8 +24,9 @@ from servingops.errors import (
     WaitTimeout,
 )
 from servingops.loader import load_endpoints
+from servingops.model import MASK, EndpointSpec, rest
+from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.reconcile import Reconciler
-from servingops.spec import EndpointSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = {s.name: s for s in load_endpoints([REPO / "endpoints"]).specs}
@@ -87,7 +88,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def _with(spec: EndpointSpec, **changes: Any) -> EndpointSpec:
     raw = copy.deepcopy(spec.raw) | changes
-    return EndpointSpec.from_yaml(raw, spec.source)
+    return EndpointSpec.from_mapping(raw, spec.source)
 
 
 def test_every_example_is_created_waited_for_and_smoke_checked(world: World) -> None:
@@ -105,7 +106,7 @@ def test_second_apply_makes_no_write_calls(world: World) -> None:
         world.rec.create(spec)
     world.reset_stats()
     for spec in SPECS.values():
-        world.rec.update(spec, previous=spec)
+        world.rec.update(spec, previous=PreviousSpec(spec))
     assert world.writes() == {}
 
 
@@ -113,7 +114,9 @@ def test_traffic_change_is_one_config_put(world: World) -> None:
     spec = SPECS["support-chat"]
     world.rec.create(spec)
     world.reset_stats()
-    out = world.rec.update(_with(spec, traffic={"gpt": 50, "claude": 50}), previous=spec)
+    out = world.rec.update(
+        _with(spec, traffic={"gpt": 50, "claude": 50}), previous=PreviousSpec(spec)
+    )
     assert world.writes() == {"PUT /api/2.0/serving-endpoints/{name}/config": 1}
     assert out["state"]["traffic"] == {"gpt": 50, "claude": 50}
     assert out["config_version"] == 2
@@ -128,7 +131,8 @@ def test_tag_and_gateway_changes_use_their_own_calls_in_order(world: World) -> N
         rate_limits=[{"key": "user", "calls": 50, "renewal_period": "minute"}],
     )
     world.rec.update(
-        _with(spec, tags={"team": "support", "tier": "gold"}, ai_gateway=gateway), previous=spec
+        _with(spec, tags={"team": "support", "tier": "gold"}, ai_gateway=gateway),
+        previous=PreviousSpec(spec),
     )
     assert world.writes() == {
         "PATCH /api/2.0/serving-endpoints/{name}/tags": 1,
@@ -147,7 +151,7 @@ def test_update_failed_fails_fast_with_the_entity_message(world: World) -> None:
     world.rec.create(spec)
     world.fault(spec.name, update_failed="served entity failed to load: bad base URL")
     with pytest.raises(UpdateFailed) as err:
-        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=spec)
+        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=PreviousSpec(spec))
     assert "bad base URL" in str(err.value) and spec.name in str(err.value)
 
 
@@ -157,7 +161,7 @@ def test_stuck_update_times_out_at_the_deadline(world: World) -> None:
     world.fault(spec.name, stuck_seconds=3600)
     world.rec.deadline_s = 60
     with pytest.raises(WaitTimeout) as err:
-        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=spec)
+        world.rec.update(_with(spec, traffic=_swap(spec.traffic)), previous=PreviousSpec(spec))
     assert spec.name in str(err.value)
     assert sum(world.clock.sleeps) >= 60
 
@@ -170,7 +174,7 @@ def test_smoke_failure_names_endpoint_entity_and_status(world: World) -> None:
         spec, traffic={"gpt": 80, "claude": 20}, smoke=dict(spec.raw["smoke"], on_failure="fail")
     )
     with pytest.raises(SmokeFailed) as err:
-        world.rec.update(no_rollback, previous=spec)
+        world.rec.update(no_rollback, previous=PreviousSpec(spec))
     text = str(err.value)
     assert "support-chat/claude: HTTP 500" in text and "body:" in text
     live = world.client.get_endpoint(spec.name)
@@ -183,7 +187,7 @@ def test_smoke_failure_with_rollback_restores_the_previous_config(world: World) 
     world.fault(spec.name, query_status=503, entity="claude", count=0)
     changed = _with(spec, traffic={"gpt": 80, "claude": 20}, tags={"team": "other"})
     with pytest.raises(SmokeFailed) as err:
-        world.rec.update(changed, previous=spec)
+        world.rec.update(changed, previous=PreviousSpec(spec))
     assert "rolled back: the previous spec is live again" in str(err.value)
     live = world.client.get_endpoint(spec.name)
     assert _traffic(live) == {"gpt": 90, "claude": 10}
@@ -194,20 +198,21 @@ def test_smoke_failure_with_rollback_restores_the_previous_config(world: World) 
 def test_rollback_never_sends_a_placeholder_as_a_secret(world: World) -> None:
     raw = copy.deepcopy(SPECS["support-chat"].raw)
     raw["served_entities"][0]["external_model"]["openai_config"] = {
-        "openai_api_key_plaintext": "(secret)"
+        "openai_api_key_plaintext": MASK
     }  # what the provider sees when a value is gone
-    previous = EndpointSpec.from_yaml(raw)
+    slot = "served_entities[gpt].external_model.openai_config.openai_api_key_plaintext"
+    previous = PreviousSpec(EndpointSpec.from_mapping(raw), unknown_secrets=(slot,))
     spec = SPECS["support-chat"]
     world.rec.create(spec)
     world.fault(spec.name, query_status=503, entity="claude", count=0)
-    with pytest.raises(SmokeFailed, match="not rolled back: the previous config used a plaintext"):
+    with pytest.raises(SmokeFailed, match="not rolled back: the previous value of served_entities"):
         world.rec.update(_with(spec, traffic={"gpt": 80, "claude": 20}), previous=previous)
     assert _traffic(world.client.get_endpoint(spec.name)) == {"gpt": 80, "claude": 20}
 
 
 def test_create_adopts_an_endpoint_made_by_hand(world: World) -> None:
     spec = SPECS["internal-chat"]
-    body = spec.create_to_api()
+    body = rest.create_body(spec)
     body["config"]["traffic_config"]["routes"] = _routes(_swap(spec.traffic))
     world.client.create_endpoint(body)
     out = world.rec.create(spec)
@@ -217,7 +222,7 @@ def test_create_adopts_an_endpoint_made_by_hand(world: World) -> None:
 
 def test_adoption_can_be_switched_off(world: World) -> None:
     spec = SPECS["internal-chat"]
-    world.client.create_endpoint(spec.create_to_api())
+    world.client.create_endpoint(rest.create_body(spec))
     world.rec.adopt = False
     with pytest.raises(ToolError, match="already exists and adoption is off"):
         world.rec.create(spec)
@@ -267,6 +272,6 @@ def test_update_of_an_endpoint_deleted_by_hand_recreates_it(world: World) -> Non
     spec = SPECS["internal-chat"]
     world.rec.create(spec)
     world.client.delete_endpoint(spec.name)
-    out = world.rec.update(spec, previous=spec)
+    out = world.rec.update(spec, previous=PreviousSpec(spec))
     assert out["ready"] == "READY"
     assert any("deleted outside Pulumi" in line for line in world.log)

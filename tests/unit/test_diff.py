@@ -6,8 +6,9 @@ import copy
 from typing import Any
 
 from servingops.diff import diff_endpoint, needs_replace
-from servingops.spec import EndpointSpec
-from servingops.state import desired_state, fingerprint, live_state
+from servingops.model import EndpointSpec, rest
+from servingops.model.rest import live_state
+from servingops.model.state import desired_state, fingerprint
 
 RAW: dict[str, Any] = {
     "name": "chat",
@@ -39,12 +40,12 @@ RAW: dict[str, Any] = {
 
 def _spec(**changes: Any) -> EndpointSpec:
     raw = copy.deepcopy(RAW) | changes
-    return EndpointSpec.from_yaml(raw)
+    return EndpointSpec.from_mapping(raw)
 
 
 def _live(spec: EndpointSpec, shuffle: bool = True) -> dict[str, Any]:
     """GET after creating ``spec``: defaults added, order shuffled, both route names."""
-    body = spec.create_to_api()
+    body = rest.create_body(spec)
     entities = [
         dict(e, state={"deployment": "DEPLOYMENT_READY"}, creator="me")
         for e in body["config"]["served_entities"]
@@ -96,7 +97,7 @@ def test_unmanaged_tags_are_not_drift() -> None:
     detail["tags"].append({"key": "owner", "value": "bob"})
     raw = copy.deepcopy(RAW)
     del raw["tags"]
-    assert diff_endpoint(live_state(detail), desired_state(EndpointSpec.from_yaml(raw))) == []
+    assert diff_endpoint(live_state(detail), desired_state(EndpointSpec.from_mapping(raw))) == []
 
 
 def test_model_name_change_is_update_of_that_entity() -> None:
@@ -131,7 +132,9 @@ def test_switch_to_provisioned_forces_replace() -> None:
             }
         ],
     }
-    changes = diff_endpoint(live_state(_live(_spec())), desired_state(EndpointSpec.from_yaml(pt)))
+    changes = diff_endpoint(
+        live_state(_live(_spec())), desired_state(EndpointSpec.from_mapping(pt))
+    )
     assert "kind" in needs_replace(changes)
 
 
@@ -145,8 +148,10 @@ def test_plaintext_is_fingerprinted_never_stored() -> None:
     ents[0]["external_model"]["openai_config"] = {"openai_api_key_plaintext": "sk-SENTINEL"}
     desired = desired_state(_spec(served_entities=ents))
     assert "sk-SENTINEL" not in repr(desired)
-    assert desired["write_only"] == {
-        "gpt.external_model.openai_config.openai_api_key_plaintext": fingerprint("sk-SENTINEL")
+    assert desired.write_only == {
+        "served_entities[gpt].external_model.openai_config.openai_api_key_plaintext": fingerprint(
+            "sk-SENTINEL"
+        )
     }
 
 
@@ -183,7 +188,7 @@ def test_without_a_record_write_only_fields_are_not_compared() -> None:
 
 
 def test_pay_per_token_reference_never_drifts_on_its_entities() -> None:
-    spec = EndpointSpec.from_yaml(
+    spec = EndpointSpec.from_mapping(
         {"name": "databricks-gte-large-en", "tier": "pay-per-token", "task": "llm/v1/embeddings"}
     )
     detail = {

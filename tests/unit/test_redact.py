@@ -108,7 +108,7 @@ def test_payload_does_not_mutate_its_input() -> None:
         ("openai_api_key", None, True),
         ("databricks_api_token_plaintext", None, True),
         ("aws_secret_access_key", None, True),
-        ("aws_access_key_id", None, False),
+        ("aws_access_key_id", None, True),  # the schema makes it a secret reference
         ("access_token", None, True),
         ("max_tokens", None, False),
         ("tokens", None, False),
@@ -136,4 +136,4 @@ def test_secret_values_collects_plaintext_but_not_references_or_tag_values() -> 
 
 def test_very_short_secrets_do_not_garble_text() -> None:
     assert redact_text("update_config failed", ["t"]) == "update_config failed"
-    assert redact_text("token abcdef12 here", ["abcdef12"]) == "token *** here"
+    assert redact_text("token abcdef12 here", ["abcdef12"]) == "token (hidden) here"

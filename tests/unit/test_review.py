@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from servingops.diff import FieldChange
+from servingops.model import ChangeGroup
 from servingops.review import EndpointChanges, format_json, format_markdown, format_text
 
 
@@ -12,21 +13,23 @@ def _item() -> EndpointChanges:
     return EndpointChanges.from_changes(
         "chat",
         [
-            FieldChange("traffic.gpt", 90, 50, "config"),
+            FieldChange("traffic.gpt", 90, 50, ChangeGroup.CONFIG),
             FieldChange(
                 "ai_gateway.rate_limits",
                 [{"calls": 100, "key": "user"}],
                 [{"calls": 50, "key": "user"}],
-                "ai_gateway",
+                ChangeGroup.AI_GATEWAY,
             ),
             FieldChange(
                 "served_entities[gpt].external_model.openai_config",
                 {"openai_api_key": "{{secrets/a/b}}"},
                 {"openai_api_key": "sk-LEAK"},
-                "config",
+                ChangeGroup.CONFIG,
             ),
-            FieldChange("served_entities[gpt].x.token_plaintext", "(hidden)", "(hidden)", "config"),
-            FieldChange("tags.owner", None, "bob", "tags"),
+            FieldChange(
+                "served_entities[gpt].x.token_plaintext", "(hidden)", "(hidden)", ChangeGroup.CONFIG
+            ),
+            FieldChange("tags.owner", None, "bob", ChangeGroup.TAGS),
         ],
     )
 
@@ -47,12 +50,12 @@ def test_secrets_are_never_shown_in_any_format() -> None:
     for fmt in (format_text, format_markdown, format_json):
         out = fmt([_item()])
         assert "sk-LEAK" not in out
-        assert "(hidden)" in out or "***" in out
+        assert "(hidden)" in out or "(hidden)" in out
 
 
 def test_replace_names_its_reason() -> None:
     item = EndpointChanges.from_changes(
-        "chat", [FieldChange("route_optimized", False, True, "route_optimized", replace=True)]
+        "chat", [FieldChange("route_optimized", False, True, ChangeGroup.REPLACE)]
     )
     assert item.verdict == "replace"
     assert "route_optimized has no update API" in format_text([item])

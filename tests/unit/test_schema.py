@@ -19,10 +19,10 @@ import yaml
 from databricks.sdk.service import serving
 from jsonschema import Draft202012Validator
 
-from servingops.catalogue import load_catalogue
+from servingcatalogue import load_catalogue
 from servingops.loader import load_endpoints
-from servingops.redact import SECRET_REF
-from servingops.spec import SmokeSpec
+from servingops.model import SmokeSpec
+from servingops.model.fields import is_secret_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schemas" / "endpoint.schema.json"
@@ -302,7 +302,7 @@ def test_example_secrets_are_references_only(path: Path) -> None:
     refs, plain = _secret_fields()
     leaves = list(_leaves(_load(path)))
     assert [p for p, _ in leaves if p[-1] in plain] == []
-    bad = [p for p, v in leaves if p[-1] in refs and not SECRET_REF.match(str(v))]
+    bad = [p for p, v in leaves if p[-1] in refs and not is_secret_reference(v)]
     assert bad == []
 
 

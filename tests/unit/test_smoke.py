@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from servingops.errors import SmokeFailed
+from servingops.model import EndpointSpec, SmokeSpec
 from servingops.smoke import build_request, raise_on_failure, run_smoke
-from servingops.spec import EndpointSpec, SmokeSpec
 
 KEY = "sk-PLAINTEXT-0123456789"
 
@@ -52,7 +52,7 @@ def _spec(task: str = "llm/v1/chat", **smoke: Any) -> EndpointSpec:
         "served_entities": [entity],
         "smoke": smoke,
     }
-    return EndpointSpec.from_yaml(copy.deepcopy(raw))
+    return EndpointSpec.from_mapping(copy.deepcopy(raw))
 
 
 CHAT_OK = {"choices": [{"message": {"role": "assistant", "content": "OK"}}]}
@@ -111,7 +111,7 @@ def test_failure_names_endpoint_status_and_never_echoes_a_key() -> None:
         raise_on_failure(outcomes)
     text = str(err.value)
     assert "chat (route): HTTP 401" in text and "chat/gpt: HTTP 401" in text
-    assert KEY not in text and "***" in text
+    assert KEY not in text and "(hidden)" in text
 
 
 def test_disabled_smoke_sends_nothing() -> None:

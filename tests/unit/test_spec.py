@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servingops.spec import EndpointSpec
+from servingops.model import EndpointSpec, rest
 
 
 def _raw(**extra: Any) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def _raw(**extra: Any) -> dict[str, Any]:
 
 
 def test_create_body_has_only_set_fields_and_task_moves_into_external_model() -> None:
-    body = EndpointSpec.from_yaml(_raw()).create_to_api()
+    body = rest.create_body(EndpointSpec.from_mapping(_raw()))
     assert set(body) == {"name", "config"}
     entity = body["config"]["served_entities"][0]
     assert entity["name"] == "gpt-4o-mini"  # default name made explicit
@@ -38,15 +38,17 @@ def test_explicit_false_and_zero_are_kept() -> None:
         "rate_limits": [{"calls": 0, "renewal_period": "minute"}],
         "usage_tracking_config": {"enabled": False},
     }
-    body = EndpointSpec.from_yaml(_raw(route_optimized=False, ai_gateway=gateway)).create_to_api()
+    body = rest.create_body(
+        EndpointSpec.from_mapping(_raw(route_optimized=False, ai_gateway=gateway))
+    )
     assert body["route_optimized"] is False
     assert body["ai_gateway"]["rate_limits"][0]["calls"] == 0
     assert body["ai_gateway"]["usage_tracking_config"] == {"enabled": False}
 
 
 def test_traffic_and_tags_are_translated() -> None:
-    spec = EndpointSpec.from_yaml(_raw(traffic={"gpt-4o-mini": 100}, tags={"b": "2", "a": "1"}))
-    body = spec.create_to_api()
+    spec = EndpointSpec.from_mapping(_raw(traffic={"gpt-4o-mini": 100}, tags={"b": "2", "a": "1"}))
+    body = rest.create_body(spec)
     assert body["config"]["traffic_config"] == {
         "routes": [{"served_entity_name": "gpt-4o-mini", "traffic_percentage": 100}]
     }
@@ -67,13 +69,13 @@ def test_pt_route_when_sized_in_model_units() -> None:
             }
         ],
     }
-    spec = EndpointSpec.from_yaml(raw)
+    spec = EndpointSpec.from_mapping(raw)
     assert spec.uses_pt_route
-    body = spec.create_to_api()
+    body = rest.create_body(spec)
     assert "description" not in body and "route_optimized" not in body
     assert body["config"]["served_entities"][0]["name"] == "meta_llama_v3_3_70b_instruct-2"
 
 
 def test_smoke_defaults_and_overrides() -> None:
-    spec = EndpointSpec.from_yaml(_raw(smoke={"max_tokens": 1, "expect": {"contains": "OK"}}))
+    spec = EndpointSpec.from_mapping(_raw(smoke={"max_tokens": 1, "expect": {"contains": "OK"}}))
     assert (spec.smoke.max_tokens, spec.smoke.contains, spec.smoke.on_failure) == (1, "OK", "fail")

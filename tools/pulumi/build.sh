@@ -7,7 +7,7 @@
 # Progress goes to stderr. Nothing is written inside the repo.
 set -euo pipefail
 
-PULUMI_VERSION=3.259.0  # the CLI (pkg/v3 + sdk/v3); keep equal to servingops/engine.py
+PULUMI_VERSION=3.259.0  # the CLI (pkg/v3 + sdk/v3); keep equal to providers/engine.py
 LANGHOST_VERSION=3.79.0 # sdk/v3 release the Python language host is built from (langhost/go.mod)
 GO_MIN=1.25.11          # the go directive of pkg/v3 and of both wrapper modules
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

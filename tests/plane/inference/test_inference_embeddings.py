@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from inference_helpers import EMBEDDINGS, answer, external_entity, make_ctx, query_error
 
-from servingops.catalogue import load_catalogue
+from servingcatalogue import load_catalogue
 
 
 def _norm(vector: list[float]) -> float:

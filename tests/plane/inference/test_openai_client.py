@@ -17,9 +17,8 @@ import openai
 import pytest
 from inference_helpers import Upstream
 from openai import OpenAI
+from plane_testing import RunningPlane, running_plane
 from pydantic import BaseModel
-
-from plane.testing import RunningPlane, running_plane
 
 API = "/api/2.0/serving-endpoints"
 SECRET_REF = "{{secrets/llm/openai}}"

@@ -1,4 +1,9 @@
-"""The supported-models catalogue (``servingops/data/models.yaml``) as typed data."""
+"""The supported-models catalogue (``servingcatalogue/models.yaml``) as typed data.
+
+A leaf package: both the core (``servingops``, whose rules check endpoints against it)
+and the local plane (``plane``, which answers like the real control plane) read it, and
+it imports neither of them, so neither side has to import the other for it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from importlib import resources
 from typing import Any
 
 import yaml
+
+__all__ = ["Catalogue", "load_catalogue"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,6 @@ class Catalogue:
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
     """Read the packaged catalogue once per process."""
-    text = resources.files("servingops").joinpath("data/models.yaml").read_text("utf-8")
+    text = resources.files(__name__).joinpath("models.yaml").read_text("utf-8")
     raw = yaml.safe_load(text)
     return Catalogue(**raw)

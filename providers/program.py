@@ -17,9 +17,9 @@ import pulumi
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from servingops.diagnostics import format_text
 from servingops.loader import check_document, load_endpoints
+from servingops.model import EndpointSpec
+from servingops.model.pulumi_inputs import to_inputs
 from servingops.overlay import apply_overlay, load_overlay
-from servingops.secrets import split_secrets
-from servingops.spec import EndpointSpec
 
 
 def declare_endpoints() -> None:
@@ -62,16 +62,16 @@ def refuse_empty(files: int, folder: str, *, allow_empty: bool) -> None:
 
 
 def _overlaid(spec: EndpointSpec, overlay_file: str, allow: bool) -> EndpointSpec:
-    raw = apply_overlay(spec.raw, load_overlay(overlay_file).get(spec.name))
+    raw = apply_overlay(dict(spec.raw), load_overlay(overlay_file).get(spec.name))
     problems = check_document(raw, overlay_file, allow_plaintext=allow)
     if problems:
         lines = "\n".join(f"  {d.json_path}: {d.message}" for d in problems)
         raise pulumi.RunError(f"{overlay_file}: overlay for '{spec.name}' is invalid:\n{lines}")
-    return EndpointSpec.from_yaml(raw, spec.source)
+    return EndpointSpec.from_mapping(raw, spec.source)
 
 
 def _declare(spec: EndpointSpec, provider: EndpointProvider) -> dict[str, Any]:
-    clean, secrets = split_secrets(spec.raw)
+    clean, secrets = to_inputs(spec)
     opts = pulumi.ResourceOptions(protect=spec.protect or None)
     res = ServingEndpoint(spec.name, clean, secrets, spec.source, provider=provider, opts=opts)
     return {

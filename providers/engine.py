@@ -2,8 +2,8 @@
 
 This is the one place holding the offline Pulumi settings: a ``file://`` backend, no
 update check, no plugin downloads, the repo's venv Python, a private PULUMI_HOME and a
-local passphrase file. ``python -m servingops.engine env`` prints them as shell exports;
-``python -m servingops.engine pulumi ARGS...`` runs the CLI with them.
+local passphrase file. ``python -m providers.engine env`` prints them as shell exports;
+``python -m providers.engine pulumi ARGS...`` runs the CLI with them.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    sys.stderr.write("usage: python -m servingops.engine env | pulumi [ARGS...]\n")
+    sys.stderr.write("usage: python -m providers.engine env | pulumi [ARGS...]\n")
     return 2
 
 

@@ -1,6 +1,9 @@
-"""Test aids: ``running_plane`` (a real uvicorn server in a thread) and ``FakeClock``.
+"""Test aids for the plane: ``running_plane`` (a real uvicorn server in a thread), ``FakeClock``.
 
-    from plane.testing import FakeClock, running_plane
+Kept under tests/ (not shipped in the ``plane`` package); tests/ is on ``sys.path``
+because of tests/conftest.py, so any test module imports it by name:
+
+    from plane_testing import FakeClock, running_plane
 
     def test_something(tmp_path):
         with running_plane(tmp_path, settle_seconds=0) as plane:

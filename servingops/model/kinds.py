@@ -1,0 +1,64 @@
+"""The closed vocabularies of an endpoint: tier, task, kind of endpoint, change group.
+
+String enums (``StrEnum``), so they compare equal to the file's and the API's strings
+and a ``match`` over them is checked by mypy (the SDK's ``ExternalModelProvider`` idea).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    """The throughput tier an endpoint file declares (``tier:``)."""
+
+    EXTERNAL = "external"
+    PROVISIONED = "provisioned"
+    PAY_PER_TOKEN = "pay-per-token"
+
+
+class Task(StrEnum):
+    """The task of every served entity (``task:``; control-plane-api.md §4)."""
+
+    CHAT = "llm/v1/chat"
+    COMPLETIONS = "llm/v1/completions"
+    EMBEDDINGS = "llm/v1/embeddings"
+
+
+class Kind(StrEnum):
+    """The family of an endpoint; a change of family forces a replacement (§8)."""
+
+    EXTERNAL = "external"
+    PROVISIONED = "provisioned"
+    PT = "pt"
+    """Sized in model units: created and updated through the ``/pt`` routes."""
+    PAY_PER_TOKEN = "pay-per-token"
+    EMPTY = "empty"
+    """Live only: an endpoint with no served entities (its family cannot be told)."""
+
+
+class ChangeGroup(StrEnum):
+    """Which API call applies a change; ``APPLY_ORDER`` is the order they are sent in."""
+
+    REPLACE = "replace"
+    """No update API (name, kind, route_optimized, description): delete and create."""
+    TAGS = "tags"
+    AI_GATEWAY = "ai_gateway"
+    CONFIG = "config"
+    NOTIFICATIONS = "notifications"
+
+
+APPLY_ORDER = (
+    ChangeGroup.TAGS,
+    ChangeGroup.AI_GATEWAY,
+    ChangeGroup.CONFIG,
+    ChangeGroup.NOTIFICATIONS,
+)
+"""tags → ai_gateway → config → notifications: the Databricks CLI's order (§7)."""
+
+
+class OnFailure(StrEnum):
+    """What a failed smoke check does after an update (``smoke.on_failure``)."""
+
+    FAIL = "fail"
+    ROLLBACK = "rollback"

@@ -1,0 +1,232 @@
+"""The REST codec: the only code that knows the Model Serving API's field names.
+
+Spec → request bodies (create, config, tags, AI gateway, notifications), and a GET
+``ServingEndpointDetailed`` answer → live ``EndpointState`` or an endpoint-file mapping
+(export). Our sugar is translated here and only here (control-plane-api.md §2-§6):
+the top-level ``task`` goes into each ``external_model``, ``traffic`` ↔
+``config.traffic_config.routes``, ``tags`` map ↔ ``[{key, value}]``, and entity names
+are always sent explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from servingops.model.endpoint import (
+    AiGateway,
+    EmailNotifications,
+    EndpointSpec,
+    ServedEntity,
+    compact,
+)
+from servingops.model.fields import FieldRegistry, Item, PathPart, registry
+from servingops.model.kinds import Kind
+from servingops.model.state import EndpointState
+
+__all__ = [
+    "config_body",
+    "create_body",
+    "gateway_body",
+    "live_state",
+    "notifications_body",
+    "routes_from_traffic",
+    "tags_from_api",
+    "tags_patch",
+    "tags_to_api",
+    "traffic_from_routes",
+]
+
+Detail = Mapping[str, Any]
+
+
+# --- spec → request bodies -------------------------------------------------------------
+
+
+def create_body(spec: EndpointSpec) -> dict[str, Any]:
+    """The create request body (regular or ``/pt`` route): only what the file set."""
+    body: dict[str, Any] = {"name": spec.name, "config": config_body(spec)}
+    optional: dict[str, Any] = {
+        "ai_gateway": gateway_body(spec) if spec.ai_gateway is not None else None,
+        "tags": tags_to_api(spec.tags) if spec.tags is not None else None,
+        "email_notifications": notifications_body(spec),
+        "budget_policy_id": spec.budget_policy_id,
+    }
+    if not spec.uses_pt_route:  # the /pt create takes neither (§2)
+        optional |= {"route_optimized": spec.route_optimized, "description": spec.description}
+    body |= {k: v for k, v in optional.items() if v is not None}
+    return body
+
+
+def config_body(spec: EndpointSpec) -> dict[str, Any]:
+    """The ``config`` object: served entities (task filled in) and traffic routes."""
+    config: dict[str, Any] = {
+        "served_entities": [_entity_to_api(e, spec.task) for e in spec.served_entities]
+    }
+    if spec.traffic is not None:
+        config["traffic_config"] = {"routes": routes_from_traffic(spec.traffic)}
+    return config
+
+
+def gateway_body(spec: EndpointSpec) -> dict[str, Any]:
+    """The AI-gateway PUT body: every declared section; ``{}`` clears them all (§1)."""
+    return (spec.ai_gateway or AiGateway()).to_mapping()
+
+
+def notifications_body(spec: EndpointSpec) -> dict[str, Any] | None:
+    """``email_notifications`` with both lists (an empty list clears it); None if unmanaged."""
+    notes = spec.email_notifications
+    return None if notes is None else dict(notes.to_mapping())
+
+
+def tags_to_api(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """A tag map as the API's ``[{key, value}]`` list, sorted by key."""
+    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+
+
+def tags_from_api(tags: Any) -> dict[str, str]:
+    """The API's ``[{key, value?}]`` list as a map (a missing value is ``""``)."""
+    return {str(t["key"]): str(t.get("value") or "") for t in tags or () if "key" in t}
+
+
+def tags_patch(
+    live: Mapping[str, str], want: Mapping[str, str]
+) -> tuple[list[dict[str, str]], list[str]]:
+    """The one PATCH that turns ``live`` tags into ``want``: ``(add_tags, delete_tags)``."""
+    add = tags_to_api({k: v for k, v in want.items() if live.get(k) != v})
+    return add, sorted(k for k in live if k not in want)
+
+
+def routes_from_traffic(traffic: Mapping[str, int]) -> list[dict[str, Any]]:
+    """``{entity: pct}`` as ``traffic_config.routes``."""
+    return [{"served_entity_name": n, "traffic_percentage": p} for n, p in traffic.items()]
+
+
+def traffic_from_routes(traffic_config: Any) -> dict[str, int] | None:
+    """``traffic_config.routes`` as ``{entity: pct}``; None when there are no routes.
+
+    Routes name the entity in ``served_entity_name`` or (legacy) ``served_model_name``.
+    """
+    routes = (traffic_config or {}).get("routes") or []
+    out = {}
+    for route in routes:
+        name = route.get("served_entity_name") or route.get("served_model_name")
+        out[str(name)] = int(route.get("traffic_percentage") or 0)
+    return out or None
+
+
+def _entity_to_api(entity: ServedEntity, task: str) -> dict[str, Any]:
+    out = entity.to_mapping()
+    if isinstance(out.get("external_model"), dict):
+        out["external_model"]["task"] = str(task)
+    return out
+
+
+# --- GET → live state ------------------------------------------------------------------
+
+
+def live_state(
+    detail: Detail, previous: EndpointState | None = None, fields: FieldRegistry | None = None
+) -> EndpointState:
+    """The live ``EndpointState`` of a GET answer.
+
+    ``previous`` (the state recorded at the last write) supplies what GET cannot: the
+    write-only fingerprints and, for an endpoint without entities, its kind.
+    """
+    reg = fields or registry()
+    config = detail.get("config") or {}
+    served = config.get("served_entities") or []
+    return EndpointState(
+        name=str(detail.get("name") or ""),
+        kind=_live_kind(served, previous),
+        entities={str(e.get("name")): live_entity(e, reg) for e in served},
+        traffic=traffic_from_routes(config.get("traffic_config")),
+        ai_gateway=AiGateway.from_mapping(detail.get("ai_gateway")),
+        tags=tags_from_api(detail.get("tags")),
+        description=str(detail.get("description") or ""),
+        route_optimized=bool(detail.get("route_optimized")),
+        email_notifications=EmailNotifications.from_mapping(detail.get("email_notifications")),
+        write_only=None if previous is None or previous.write_only is None else previous.write_only,
+    )
+
+
+def live_entity(entity: Mapping[str, Any], reg: FieldRegistry) -> dict[str, Any]:
+    """A GET entity without its name, server-added and write-only keys."""
+    path: tuple[PathPart, ...] = ("served_entities", Item(str(entity.get("name"))))
+    out: dict[str, Any] = _without_server_fields(entity, path, reg)
+    out.pop("name", None)
+    return out
+
+
+def _without_server_fields(obj: Any, path: tuple[PathPart, ...], reg: FieldRegistry) -> Any:
+    if not isinstance(obj, Mapping):
+        return obj
+    drop = reg.server_fields_of(path)
+    return {
+        k: _without_server_fields(v, (*path, k), reg)
+        for k, v in obj.items()
+        if k not in drop and not reg.is_write_only((*path, k))
+    }
+
+
+def _live_kind(entities: list[Mapping[str, Any]], previous: EndpointState | None) -> Kind:
+    if not entities:
+        return previous.kind if previous is not None else Kind.EMPTY
+    if any("external_model" in e for e in entities):
+        return Kind.EXTERNAL
+    if any("provisioned_model_units" in e for e in entities):
+        return Kind.PT
+    was_reference = previous is not None and previous.kind is Kind.PAY_PER_TOKEN
+    return Kind.PAY_PER_TOKEN if was_reference else Kind.PROVISIONED
+
+
+# --- GET → endpoint file (export) -------------------------------------------------------
+
+FILE_ORDER = (
+    "name",
+    "tier",
+    "task",
+    "description",
+    "served_entities",
+    "traffic",
+    "ai_gateway",
+    "tags",
+    "route_optimized",
+    "email_notifications",
+)
+
+
+def file_from_detail(
+    detail: Detail, tier: str, task: str, fields: FieldRegistry | None = None
+) -> dict[str, Any]:
+    """The endpoint-file mapping a user would write for a GET answer (``servingops export``).
+
+    Server fields, defaults (``workload_type: CPU`` on a UC model) and the per-entity
+    ``task`` are dropped, routes become ``traffic`` (only with several entities), the
+    tag list a map. ``tier`` and ``task`` come from the caller (they need the catalogue).
+    """
+    reg = fields or registry()
+    config = detail.get("config") or {}
+    entities = [_file_entity(e, reg) for e in config.get("served_entities") or []]
+    reference = tier == "pay-per-token"
+    raw: dict[str, Any] = {
+        "name": str(detail.get("name")),
+        "tier": tier,
+        "task": task,
+        "description": detail.get("description") or None,
+        "served_entities": None if reference else entities,
+        "traffic": traffic_from_routes(config.get("traffic_config")) if len(entities) > 1 else None,
+        "ai_gateway": None if reference else compact(detail.get("ai_gateway")),
+        "tags": tags_from_api(detail.get("tags")) or None,
+        "route_optimized": True if detail.get("route_optimized") else None,
+        "email_notifications": compact(detail.get("email_notifications")),
+    }
+    return {k: raw[k] for k in FILE_ORDER if raw.get(k) is not None}
+
+
+def _file_entity(entity: Mapping[str, Any], reg: FieldRegistry) -> dict[str, Any]:
+    out = {"name": entity.get("name"), **live_entity(entity, reg)}
+    if out.get("workload_type") == "CPU" and "external_model" not in out:
+        del out["workload_type"]
+    cleaned: dict[str, Any] = compact(out) or {}
+    return cleaned
