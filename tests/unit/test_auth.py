@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 
 from servingops.auth import (
     BearerToken,
@@ -15,7 +16,6 @@ from servingops.auth import (
     make_auth,
     resolve_credentials,
 )
-from servingops.clock import FakeClock
 from servingops.errors import UsageError
 
 TOKEN = "sentinel-token-7c1e"

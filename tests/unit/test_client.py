@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 from servingops import __version__
 from servingops.auth import BearerToken, OAuthM2M
 from servingops.client import ERROR_TABLE, ControlPlaneClient, map_error
-from servingops.clock import FakeClock
 from servingops.errors import (
     ApiError,
     BadRequest,

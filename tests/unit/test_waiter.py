@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 
-from servingops.clock import FakeClock
 from servingops.errors import NotFound, UpdateFailed, UsageError, WaitTimeout
 from servingops.waiter import default_deadline, describe_state, wait_until_settled
 
