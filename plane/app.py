@@ -3,7 +3,9 @@
     app = create_app(tmp_path / "plane.sqlite", settings=PlaneSettings(token="t"))
     client = starlette.testclient.TestClient(app)   # or serve it with uvicorn
 
-``app.state.plane`` is the ``Plane`` (store, faults, stats...) behind the routes.
+``app.state.plane`` is the ``Plane`` (store, faults, stats...) behind the routes. Every
+response carries ``x-databricks-org-id``: ``settings.workspace_id`` if set, else the id
+stored in the SQLite file (generated when the file is new).
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from starlette.routing import BaseRoute
 from plane.auth import Authenticator
 from plane.db import Database
 from plane.errors import CustomError, MethodNotAllowed, NoSuchRoute, PlaneError
-from plane.middleware import AuthMiddleware, BodyLimitMiddleware, FaultMiddleware, StatsMiddleware
+from plane.middleware import (
+    ORG_ID_HEADER,
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    FaultMiddleware,
+    StatsMiddleware,
+    WorkspaceHeaderMiddleware,
+)
 from plane.routes import admin, control, extra, query
+from plane.routes.common import plane_of
 from plane.services import Plane
 from plane.settings import Clock, PlaneSettings, system_clock
 from plane.store import EndpointStore
@@ -34,7 +44,11 @@ def build_plane(db_path: str | Path, settings: PlaneSettings, clock: Clock) -> P
     db = Database(db_path)
     store = EndpointStore(db, settings, clock)
     return Plane(
-        settings=settings, clock=clock, store=store, auth=Authenticator(settings, db, clock)
+        settings=settings,
+        clock=clock,
+        store=store,
+        auth=Authenticator(settings, db, clock),
+        workspace_id=settings.workspace_id or db.workspace_id,
     )
 
 
@@ -57,6 +71,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(WorkspaceHeaderMiddleware, workspace_id=plane.workspace_id),
             Middleware(StatsMiddleware, stats=plane.stats, routes=routes),
             Middleware(AuthMiddleware, auth=plane.auth),
             Middleware(FaultMiddleware, faults=plane.faults),
@@ -91,11 +106,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    """A bug in the plane: answer JSON 500 (the traceback goes to the server log only)."""
+    """A bug in the plane: answer JSON 500 (the traceback goes to the server log only).
+
+    Starlette sends this answer from outside every middleware, so the workspace header
+    is added here.
+    """
     error = CustomError(
         500,
         "INTERNAL_ERROR",
         f"Internal error in the local plane ({exc.__class__.__name__}) on "
         f"{request.method} {request.url.path}; see the plane's log.",
     )
-    return JSONResponse(error.to_body(), status_code=500)
+    headers = {ORG_ID_HEADER: plane_of(request).workspace_id}
+    return JSONResponse(error.to_body(), status_code=500, headers=headers)

@@ -4,6 +4,10 @@ Each endpoint is one JSON document, the row of an ``EndpointResource`` (``plane.
 the stored input plus server fields, write-only secrets included), so a restart on the
 same file keeps every endpoint. The file is made readable by its owner only because it
 holds ``*_plaintext`` secrets.
+
+The ``meta`` table holds the file's identity: its workspace id, generated when the file
+is first opened (an older file, made before the table existed, gets one then too) and
+never changed afterwards, not even by ``clear()``.
 """
 
 from __future__ import annotations
@@ -15,17 +19,23 @@ import threading
 from pathlib import Path
 
 from plane.resource import EndpointResource
+from plane.settings import generate_workspace_id
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS endpoints ("
     " name TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tokens ("
     " digest TEXT PRIMARY KEY, principal TEXT NOT NULL, expires_at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+WORKSPACE_ID_KEY = "workspace_id"
 
 
 class Database:
-    """One SQLite connection shared by all threads; callers hold ``lock`` for transactions."""
+    """One SQLite connection shared by all threads; callers hold ``lock`` for transactions.
+
+    ``workspace_id`` is the id stored in the file, read (or generated) when it opens.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -37,6 +47,23 @@ class Database:
             self._conn.execute("PRAGMA synchronous=NORMAL")
         for statement in SCHEMA:
             self._conn.execute(statement)
+        self.workspace_id = self._workspace_id()
+
+    def _workspace_id(self) -> str:
+        """The stored workspace id; a new or older file gets a fresh one stored first.
+
+        ``INSERT OR IGNORE`` then ``SELECT``: two processes opening the same new file at
+        once agree on the id of whichever wrote first.
+        """
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                (WORKSPACE_ID_KEY, generate_workspace_id()),
+            )
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = ?", (WORKSPACE_ID_KEY,)
+            ).fetchone()
+        return str(row[0])
 
     def close(self) -> None:
         """Close the connection (the file stays)."""
@@ -83,7 +110,7 @@ class Database:
         return cursor.rowcount > 0
 
     def clear(self) -> None:
-        """Delete every endpoint and token."""
+        """Delete every endpoint and token (the workspace id stays)."""
         self._conn.execute("DELETE FROM endpoints")
         self._conn.execute("DELETE FROM tokens")
 

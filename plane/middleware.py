@@ -1,7 +1,8 @@
-"""ASGI middleware around the routes: request stats, auth, injected faults, body size.
+"""ASGI middleware around the routes: workspace header, stats, auth, faults, body size.
 
 Pure ASGI (no BaseHTTPMiddleware) to keep the per-request cost low. Order, outermost
-first: ``StatsMiddleware`` → ``AuthMiddleware`` → ``FaultMiddleware`` → ``BodyLimitMiddleware``.
+first: ``WorkspaceHeaderMiddleware`` → ``StatsMiddleware`` → ``AuthMiddleware`` →
+``FaultMiddleware`` → ``BodyLimitMiddleware``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ PUBLIC_PATHS = frozenset(
     }
 )
 TRANSPORT_KEY = "plane.transport"
+ORG_ID_HEADER = "x-databricks-org-id"
+"""Response header naming the workspace, as real workspaces send on every API answer."""
 
 
 async def send_error(send: Send, error: PlaneError) -> None:
@@ -44,6 +47,26 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+class WorkspaceHeaderMiddleware:
+    """Adds ``x-databricks-org-id: <workspace id>`` to every HTTP response, errors included."""
+
+    def __init__(self, app: ASGIApp, workspace_id: str) -> None:
+        self.app = app
+        self.header = (ORG_ID_HEADER.encode(), workspace_id.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class StatsMiddleware:

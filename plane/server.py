@@ -19,7 +19,7 @@ import uvicorn
 
 from plane.app import create_app
 from plane.protocol import PlaneH11Protocol
-from plane.settings import PlaneSettings, generate_token
+from plane.settings import PlaneSettings, check_workspace_id, generate_token
 
 DEFAULT_DB = ".servingops/plane.sqlite"
 
@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pt-settle-seconds", type=float, default=5.0, help="PT update duration")
     parser.add_argument("--shuffle-entities", action="store_true", help="random entity order")
     parser.add_argument("--seed", type=int, help="random seed (traffic split, shuffling)")
+    parser.add_argument(
+        "--workspace-id",
+        type=_workspace_id,
+        help="workspace id to report (x-databricks-org-id); default: the one stored in --db",
+    )
     args = parser.parse_args(argv)
     if (args.client_id is None) != (args.client_secret is None):
         parser.error("--client-id and --client-secret go together")
@@ -62,7 +67,16 @@ def settings_from(args: argparse.Namespace) -> PlaneSettings:
         pt_settle_seconds=args.pt_settle_seconds,
         shuffle_entities=args.shuffle_entities,
         seed=args.seed,
+        workspace_id=args.workspace_id,
     )
+
+
+def _workspace_id(value: str) -> str:
+    """argparse type of ``--workspace-id``: digits only (a usage error otherwise)."""
+    try:
+        return check_workspace_id(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -24,6 +24,8 @@ class Plane:
     clock: Clock
     store: EndpointStore
     auth: Authenticator
+    workspace_id: str
+    """The id in every ``x-databricks-org-id`` header: the setting, else the database's."""
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     stats: RequestStats = field(default_factory=RequestStats)
     metrics: QueryMetrics = field(default_factory=QueryMetrics)
@@ -36,7 +38,10 @@ class Plane:
         self.rng = random.Random(self.settings.seed)
 
     def reset(self) -> None:
-        """``POST /__plane/reset``: endpoints, tokens, faults, counters and limits."""
+        """``POST /__plane/reset``: endpoints, tokens, faults, counters and limits.
+
+        The workspace id stays: it is the identity of the database, not of its state.
+        """
         self.store.reset()
         self.faults.clear()
         self.stats.reset()

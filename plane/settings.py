@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -12,10 +13,30 @@ from plane.inference.context import FORWARD_MODES
 Clock = Callable[[], float]
 """Returns the current time as epoch seconds; inject a fake one in tests."""
 
+WORKSPACE_ID_DIGITS = 16
+"""Length of a generated workspace id (real workspace / org ids are 15-16 digits)."""
+_WORKSPACE_ID = re.compile(r"[1-9][0-9]{0,17}")
+
 
 def generate_token() -> str:
     """Return a fresh personal-access-token look-alike (``dapi`` + 32 hex digits)."""
     return "dapi" + secrets.token_hex(16)
+
+
+def generate_workspace_id() -> str:
+    """Return a fresh workspace id: 16 random decimal digits, no leading zero."""
+    low = 10 ** (WORKSPACE_ID_DIGITS - 1)
+    return str(low + secrets.randbelow(9 * low))
+
+
+def check_workspace_id(value: str) -> str:
+    """Return ``value`` if it is a workspace id (1-18 digits, no leading zero), else raise.
+
+    Clients parse the id as a 64-bit integer (``WorkspaceClient.get_workspace_id``).
+    """
+    if not _WORKSPACE_ID.fullmatch(value):
+        raise ValueError(f"workspace_id must be 1-18 digits without a leading zero, got {value!r}")
+    return value
 
 
 def system_clock() -> float:
@@ -40,8 +61,8 @@ class PlaneSettings:
     """OAuth M2M client secret."""
     user_name: str = "plane-user@example.com"
     """Principal of the start token: the ``creator`` of endpoints it creates."""
-    workspace_id: str = "1234567890123456"
-    """Workspace id announced by ``/.well-known/databricks-config``."""
+    workspace_id: str | None = None
+    """Fixed workspace id (``x-databricks-org-id``); None = the one stored in the database."""
     settle_seconds: float = 1.0
     """Seconds a create / config update stays IN_PROGRESS (external, custom models)."""
     pt_settle_seconds: float = 5.0
@@ -72,6 +93,8 @@ class PlaneSettings:
             raise ValueError("client_id and client_secret must be given together")
         if not self.token:
             raise ValueError("token must not be empty")
+        if self.workspace_id is not None:
+            check_workspace_id(self.workspace_id)
 
     @property
     def oauth_enabled(self) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -34,22 +35,17 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from servingops.auth import make_auth, resolve_credentials
-from servingops.client import ControlPlaneClient
+from providers.connection import open_client, settings_from
 from servingops.diff import diff_endpoint, needs_replace
 from servingops.errors import ToolError
 from servingops.loader import check_document
 from servingops.model.endpoint import EndpointSpec
 from servingops.model.pulumi_inputs import from_inputs, integral, previous_spec
 from servingops.model.state import EndpointState, desired_state
+from servingops.outputs import smoke_is_stale
+from servingops.ownership import NotOurs
 from servingops.reconcile import Reconciler
 
-CONFIG_KEYS = {
-    "host": "host",
-    "token": "token",
-    "client_id": "clientId",
-    "client_secret": "clientSecret",
-}
 T = TypeVar("T")
 
 
@@ -59,13 +55,15 @@ class EndpointProvider(ResourceProvider):
     def __init__(
         self,
         deadline_seconds: float | None = None,
-        adopt: bool = True,
+        adopt: bool = False,
         *,
+        allow_workspace_change: bool = False,
         http: httpx.Client | None = None,
         settings: dict[str, str] | None = None,
     ) -> None:
         self.deadline_seconds = deadline_seconds
         self.adopt = adopt
+        self.allow_workspace_change = allow_workspace_change
         self.http = http
         """An HTTP client to use instead of a new one per call (tests); never pickled."""
         self.settings: dict[str, str] = dict(settings or {})
@@ -73,34 +71,67 @@ class EndpointProvider(ResourceProvider):
 
     def __getstate__(self) -> dict[str, Any]:
         """Only plain settings go into Pulumi state: no client, no credentials."""
-        return {"deadline_seconds": self.deadline_seconds, "adopt": self.adopt}
+        return {
+            "deadline_seconds": self.deadline_seconds,
+            "adopt": self.adopt,
+            "allow_workspace_change": self.allow_workspace_change,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state.get("deadline_seconds"), state.get("adopt", True))  # type: ignore[misc]
+        self.__init__(  # type: ignore[misc]
+            state.get("deadline_seconds"),
+            state.get("adopt", False),
+            allow_workspace_change=state.get("allow_workspace_change", False),
+        )
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's control-plane settings on this (per-process) instance."""
-        for attr, key in CONFIG_KEYS.items():
-            value = req.config.get(key)
-            if value:
-                self.settings[attr] = str(value)
+        self.settings.update(settings_from(req))
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Schema and semantic checks of the spec (the program already ran them with lines)."""
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Schema and semantic checks of the spec (the program already ran them with lines);
+        for a new resource whose name is taken live, the ownership rules (so ``preview``
+        refuses a silent takeover, and marks a consented one ``operation: adopt``)."""
         if _has_unknowns(news.get("spec")):
             return CheckResult(news, [])
         source = news.get("source") or "<inputs>"
         found = check_document(integral(news.get("spec") or {}), source, allow_plaintext=True)
         failures = [CheckFailure("source", f"{d.json_path}: {d.message}") for d in found]
-        return CheckResult(news, failures)
+        if failures or olds:  # olds: the resource is in the stack already (it is ours)
+            return CheckResult(news, failures)
+        return self._check_takeover(news)
+
+    def _check_takeover(self, news: dict[str, Any]) -> CheckResult:
+        spec = _spec(news)
+        if spec.is_reference:
+            return CheckResult(news, [])
+        try:
+            why = self._run(lambda r: r.takeover_reason(spec))
+        except NotOurs as err:
+            return CheckResult(news, [CheckFailure("spec", f"{err.message}\n  hint: {err.hint}")])
+        except ToolError:
+            return CheckResult(news, [])  # unreachable now: create decides (and says why)
+        return CheckResult({**news, "operation": "adopt"} if why else news, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Compare the live state recorded in outputs with the declared spec."""
+        """Compare the live state recorded in outputs with the declared spec; an endpoint
+        whose last smoke check did not pass against that state is a change too."""
         if _has_unknowns(news.get("spec")) or _has_unknowns(news.get("secret_values")):
             return DiffResult(changes=True)
-        changes = diff_endpoint(_state(olds) or _empty_state(), desired_state(_spec(news)))
+        spec = _spec(news)
+        changes = diff_endpoint(_state(olds) or _empty_state(), desired_state(spec))
         replaces = ["spec"] if needs_replace(changes) else []
-        return DiffResult(changes=bool(changes), replaces=replaces, delete_before_replace=True)
+        managed = spec.ai_gateway is not None
+        stale = (
+            spec.smoke.enabled and not spec.is_reference and smoke_is_stale(integral(olds), managed)
+        )
+        owner = news.get("owner")
+        untagged = not spec.is_reference and bool(owner) and olds.get("owner_tag", owner) != owner
+        return DiffResult(
+            changes=bool(changes) or stale or untagged,
+            replaces=replaces,
+            delete_before_replace=True,
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create or adopt the endpoint, wait for it, smoke-check it."""
@@ -109,11 +140,12 @@ class EndpointProvider(ResourceProvider):
         return CreateResult(spec.name, _outputs(outs, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh: the live state; an endpoint deleted by hand reads as gone."""
-        state = self._run(lambda r: r.read(id_, _state(props)))
-        if state is None:
+        """Refresh: every output from the live endpoint (the smoke record is kept, so a
+        changed live state makes it stale); an endpoint deleted by hand reads as gone."""
+        outs = self._run(lambda r: r.read(id_, _state(props)), props.get("workspace_id"))
+        if outs is None:
             return ReadResult("", {})
-        return ReadResult(id_, {**props, "state": state.to_json()})
+        return ReadResult(id_, {**props, **outs})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Apply the changed groups in order, wait, smoke-check (rollback on request)."""
@@ -124,23 +156,24 @@ class EndpointProvider(ResourceProvider):
             old_spec = integral(olds["spec"])
             secrets = news.get("secret_values")
             previous = previous_spec(old_spec, record, secrets, olds.get("source", ""))
-        outs = self._run(lambda r: r.update(spec, previous, record))
+        outs = self._run(lambda r: r.update(spec, previous, record), olds.get("workspace_id"))
         return UpdateResult(_outputs(outs, news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Delete the endpoint (pay-per-token references are left alone)."""
         spec = EndpointSpec.from_mapping(integral(props["spec"]), props.get("source", ""))
-        self._run(lambda r: r.delete(spec))
+        owned = replace(spec, owner=props.get("owner") or None)
+        self._run(lambda r: r.delete(owned), props.get("workspace_id"))
 
-    def _run(self, action: Callable[[Reconciler], T]) -> T:
-        get = self.settings.get
-        creds = resolve_credentials(
-            get("host"), get("token"), get("client_id"), get("client_secret")
-        )
-        with ControlPlaneClient(
-            creds.host, make_auth(creds), http=self.http, timeout=300.0
-        ) as client:
-            rec = Reconciler(client, creds.host, deadline_s=self.deadline_seconds, adopt=self.adopt)
+    def _run(self, action: Callable[[Reconciler], T], workspace: Any = None) -> T:
+        """Run ``action`` with a reconciler; ``workspace`` is the one recorded in outputs
+        (acting in another is refused unless the stack allows moving)."""
+        with open_client(self.settings, self.http) as client:
+            rec = Reconciler(
+                client, client.host, deadline_s=self.deadline_seconds, adopt=self.adopt
+            )
+            if not self.allow_workspace_change and isinstance(workspace, str):
+                rec.workspace = workspace
             return action(rec)
 
 
@@ -153,6 +186,8 @@ class ServingEndpoint(Resource, module="serving", name="ServingEndpoint"):
     config_version: pulumi.Output[int]
     ready: pulumi.Output[str]
     state: pulumi.Output[dict[str, Any]]
+    smoke: pulumi.Output[dict[str, str]]
+    workspace_id: pulumi.Output[str]
 
     def __init__(
         self,
@@ -162,20 +197,33 @@ class ServingEndpoint(Resource, module="serving", name="ServingEndpoint"):
         source: str,
         provider: EndpointProvider | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        owner: str | None = None,
     ) -> None:
         props = {
             "spec": spec,
             "secret_values": pulumi.Output.secret(secret_values),
             "source": source,
+            "owner": owner or f"{pulumi.get_project()}/{pulumi.get_stack()}",
             **dict.fromkeys(
-                ("name", "endpoint_id", "invocation_url", "config_version", "ready", "state")
+                (
+                    "name",
+                    "endpoint_id",
+                    "invocation_url",
+                    "config_version",
+                    "ready",
+                    "state",
+                    "smoke",
+                    "workspace_id",
+                    "owner_tag",
+                )
             ),
         }
         super().__init__(provider or EndpointProvider(), resource_name, props, opts)
 
 
 def _spec(props: dict[str, Any]) -> EndpointSpec:
-    return from_inputs(props["spec"], props.get("secret_values"), props.get("source", ""))
+    spec = from_inputs(props["spec"], props.get("secret_values"), props.get("source", ""))
+    return replace(spec, owner=props.get("owner") or None)
 
 
 def _state(props: dict[str, Any]) -> EndpointState | None:
@@ -189,7 +237,9 @@ def _empty_state() -> EndpointState:
 
 
 def _outputs(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {**outs, "spec": props["spec"], "source": props.get("source", "")}
+    """Outputs keep the inputs delete needs later (spec, source, owner)."""
+    kept = {k: props.get(k) for k in ("spec", "source", "owner")}
+    return {**outs, **kept}
 
 
 def _has_unknowns(value: Any) -> bool:

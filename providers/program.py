@@ -3,7 +3,9 @@
 Stack config (``pulumi config set servingops:<key>``): ``endpoints`` (folder; an empty
 folder is refused unless ``allowEmpty``),
 ``overlay`` (a per-stack YAML file: endpoint name → keys merged over the file),
-``allowPlaintext``, ``deadlineSeconds``, ``adopt``, and the control-plane settings
+``allowPlaintext``, ``deadlineSeconds``, ``adopt`` (take over endpoints made by hand;
+default false), ``allowWorkspaceChange`` (move the stack to another workspace), and
+the control-plane settings
 ``host``, ``token`` (secret), ``clientId``, ``clientSecret`` (secret); without them
 the standard ``DATABRICKS_*`` environment is used.
 """
@@ -15,6 +17,7 @@ from typing import Any
 import pulumi
 
 from providers.endpoint import EndpointProvider, ServingEndpoint
+from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import format_text
 from servingops.loader import check_document, load_endpoints
 from servingops.model import EndpointSpec
@@ -28,11 +31,14 @@ def declare_endpoints() -> None:
     specs = _load(cfg)
     provider = EndpointProvider(
         deadline_seconds=cfg.get_float("deadlineSeconds"),
-        adopt=cfg.get_bool("adopt") is not False,
+        adopt=cfg.get_bool("adopt") is True,
+        allow_workspace_change=cfg.get_bool("allowWorkspaceChange") is True,
     )
+    binding = WorkspaceBinding("workspace", allow_change=provider.allow_workspace_change)
     exports: dict[str, Any] = {}
     for spec in specs:
-        exports[spec.name] = _declare(spec, provider)
+        exports[spec.name] = _declare(spec, provider, binding)
+    pulumi.export("workspace", binding.workspace_id)
     pulumi.export("endpoints", exports)
 
 
@@ -70,9 +76,11 @@ def _overlaid(spec: EndpointSpec, overlay_file: str, allow: bool) -> EndpointSpe
     return EndpointSpec.from_mapping(raw, spec.source)
 
 
-def _declare(spec: EndpointSpec, provider: EndpointProvider) -> dict[str, Any]:
+def _declare(
+    spec: EndpointSpec, provider: EndpointProvider, binding: WorkspaceBinding
+) -> dict[str, Any]:
     clean, secrets = to_inputs(spec)
-    opts = pulumi.ResourceOptions(protect=spec.protect or None)
+    opts = pulumi.ResourceOptions(protect=spec.protect or None, depends_on=[binding])
     res = ServingEndpoint(spec.name, clean, secrets, spec.source, provider=provider, opts=opts)
     return {
         "name": res.name,

@@ -12,6 +12,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -26,7 +28,7 @@ from servingops.errors import (
     ServerError,
     Unauthenticated,
 )
-from servingops.redact import redact_text
+from servingops.redact import MASK, redact_text
 
 __all__ = ["ERROR_TABLE", "ErrorRule", "QueryResult", "map_error"]
 
@@ -121,6 +123,8 @@ class QueryResult:
     """The ``served-model-name`` header: the served entity that answered."""
     latency_ms: float
     """Time from sending the request to the full answer, in milliseconds."""
+    retry_after: float | None = None
+    """Seconds the server asked to wait (``Retry-After``) before trying again, if it did."""
 
     @property
     def ok(self) -> bool:
@@ -141,13 +145,31 @@ class QueryResult:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
+    """Seconds the ``Retry-After`` header asks to wait (never negative); ``None`` if absent
+    or unreadable.
+
+    The header holds seconds or an HTTP date (RFC 9110 §10.2.3); a date is measured from
+    the answer's ``Date`` header (the server's clock), else from the local UTC time.
+    """
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw:
         return None
     try:
         return max(0.0, float(raw))
     except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+        return _seconds_until(raw, response.headers.get("Date"))
+
+
+def _seconds_until(when: str, date: str | None) -> float | None:
+    """Seconds from ``date`` (or now) until the HTTP date ``when``; ``None`` if unreadable."""
+    try:
+        target = parsedate_to_datetime(when)
+        now = parsedate_to_datetime(date) if date else datetime.now(UTC)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if target.tzinfo is None or now.tzinfo is None:
+        return None
+    return max(0.0, (target - now).total_seconds())
 
 
 def describe(outcome: httpx.Response | httpx.TransportError) -> str:
@@ -175,7 +197,8 @@ def error_info(response: httpx.Response, secrets: tuple[str, ...]) -> tuple[str,
     if not isinstance(body, Mapping):
         return "", clip(redact_text(json.dumps(body), secrets))
     code, message = error_fields(body)
-    return code, clip(redact_text(message or json.dumps(body, sort_keys=True), secrets))
+    text = clip(redact_text(message or json.dumps(body, sort_keys=True), secrets))
+    return clip(redact_text(code, secrets), 100), text
 
 
 def clip(text: str, limit: int = 300) -> str:
@@ -200,8 +223,9 @@ def body_excerpt(text: str, secrets: tuple[str, ...], limit: int = 300) -> str:
 def query_result(
     response: httpx.Response, latency_s: float, secrets: tuple[str, ...]
 ) -> QueryResult:
+    """An invocation's answer as data; the body's strings have ``secrets`` masked."""
     try:
-        body, text = response.json(), ""
+        body, text = mask_secrets(response.json(), secrets), ""
     except (ValueError, RecursionError):
         body, text = None, body_excerpt(response.text, secrets)
     return QueryResult(
@@ -210,7 +234,24 @@ def query_result(
         text=text,
         served_model_name=response.headers.get("served-model-name"),
         latency_ms=latency_s * 1000.0,
+        retry_after=retry_after_seconds(response),
     )
+
+
+def mask_secrets(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A copy of JSON ``value`` in which every string has each secret replaced by ``MASK``.
+
+    Only the exact secrets are masked (an answer's text is otherwise left as it is).
+    """
+    if isinstance(value, str):
+        for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, list):
+        return [mask_secrets(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_secrets(item, secrets) for key, item in value.items()}
+    return value
 
 
 def hint(rule: ErrorRule, response: httpx.Response) -> str:
@@ -220,9 +261,15 @@ def hint(rule: ErrorRule, response: httpx.Response) -> str:
     return rule.hint
 
 
-def transport_hint(err: httpx.TransportError) -> str:
-    if isinstance(err, httpx.ConnectError | httpx.ConnectTimeout):
-        return f"is the local plane running? {PLANE_HINT}; otherwise check DATABRICKS_HOST"
+def transport_hint(err: httpx.TransportError, knob: str, seconds: float) -> str:
+    """What to do about a request that got no answer; ``knob`` names the timeout setting
+    that applied (``servingops:httpTimeoutSeconds / SERVINGOPS_HTTP_TIMEOUT`` …) and
+    ``seconds`` its value."""
+    plane = f"is the local plane running? {PLANE_HINT}; otherwise check DATABRICKS_HOST"
+    if isinstance(err, httpx.ConnectError):
+        return plane
+    if isinstance(err, httpx.ConnectTimeout):
+        return f"{plane}; if the host is just slow, raise {knob} (now {seconds:g} s)"
     if isinstance(err, httpx.TimeoutException):
-        return "the control plane did not answer in time: retry, or raise the timeout"
+        return f"no answer within {seconds:g} s: retry, or raise {knob}"
     return "the connection dropped: retry; if it persists, check DATABRICKS_HOST and proxies"

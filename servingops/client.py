@@ -10,15 +10,29 @@ Behaviour every method shares:
   ``servingops.errors`` class, most specific row first. Messages name the operation,
   endpoint, method, URL, status, error code and the server's message, with secrets
   redacted, and carry a hint.
-- **Retries:** 429, 500, 502, 503, 504 and connection failures are retried with a
-  linear backoff (1, 2, … 10 s plus up to 1 s of jitter, like the Databricks SDK) or the
-  server's ``Retry-After``, within ``max_retries`` and ``retry_deadline_s``. Read
-  timeouts and dropped connections are retried only for idempotent methods (a create is
-  a POST). ``query_endpoint`` never retries an HTTP status: the smoke checker judges it.
+- **Retries:** 429, 500, 502, 503, 504 and connection failures are retried until a time
+  budget (``ClientSettings.retry_budget_s``, counted from the call's first failure) is
+  spent: after the server's ``Retry-After`` (seconds or an HTTP date, capped at
+  ``retry_after_cap_s``), else after an exponential backoff (1, 2, 4, 8, 10, 10 … s, up
+  to a quarter less by jitter). A time budget rather than a count, so a long 429 storm is
+  ridden out. Read timeouts and dropped connections are retried only for idempotent
+  methods (a create is a POST and may have arrived). ``query_endpoint`` never retries:
+  the smoke checker judges every answer and decides what to re-send.
+- **A host that never answers fails fast:** until a host has answered once, connection
+  failures and timeouts get ``connect_tries`` tries (2), and a GET waits only
+  ``connect_timeout_s`` for its answer; the error says which host did not answer and
+  within how long. After that, one try per call.
+- **Why hand-rolled:** the retry decision needs the answer (``Retry-After``, the 409
+  wait, one re-authentication after a 401, the first-contact rule) and an injected
+  clock; ``tenacity`` would add a dependency and still need all of that written as
+  callbacks (its stop-after-delay reads ``time.monotonic`` itself). The Databricks SDK
+  hand-rolls its ``retried`` for the same reasons.
 - **Update in progress:** on writes to an existing endpoint a 409 other than
   ``RESOURCE_ALREADY_EXISTS`` means another update is running; it is waited out, polling
   with backoff for up to ``conflict_wait_s``. A 409 on create is never retried.
 
+Timeouts and budgets come from ``ClientSettings`` (``client_settings(config)`` reads
+them from Pulumi stack config, ``ClientSettings.from_env`` from ``SERVINGOPS_*``).
 Do not keep a client (or its credentials) on an object that Pulumi pickles: build one
 inside each provider call with ``ControlPlaneClient.from_env()``; pickling one fails.
 """
@@ -29,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from random import Random
 from types import TracebackType
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -51,6 +65,7 @@ from servingops.apierrors import (
     transport_hint,
 )
 from servingops.auth import Auth, make_auth, resolve_credentials
+from servingops.clientsettings import ClientSettings, client_settings, knob_names
 from servingops.clock import Clock, RealClock
 from servingops.errors import (
     ApiError,
@@ -59,13 +74,27 @@ from servingops.errors import (
 )
 from servingops.redact import redact_text, secret_values
 
-__all__ = ["ERROR_TABLE", "ControlPlaneClient", "ErrorRule", "QueryResult", "map_error"]
+__all__ = [
+    "ERROR_TABLE",
+    "ClientSettings",
+    "ControlPlaneClient",
+    "ErrorRule",
+    "QueryResult",
+    "client_settings",
+    "map_error",
+]
 
 
 API = "/api/2.0/serving-endpoints"
 USER_AGENT = f"servingops/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_ALWAYS_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before the request left: resending is safe even for a POST."""
+_ASK = "(is the host right? is the plane running?)"
+T = TypeVar("T")
+
+
+ORG_ID_HEADER = "x-databricks-org-id"
 
 
 @dataclass(frozen=True)
@@ -77,9 +106,10 @@ class _Call:
     path: str
     endpoint: str = ""
     wait_conflict: bool = False  # wait out 409 "update in progress"
-    any_status: bool = False  # return every HTTP answer (queries): no status retries
+    any_status: bool = False  # return every HTTP answer (queries), and never retry
     absent_ok: bool = False  # return a "resource does not exist" 404 instead of raising
     authenticated: bool = True
+    read_timeout_s: float | None = None  # a query's own timeout (smoke.timeout_seconds)
 
     @property
     def idempotent(self) -> bool:
@@ -101,10 +131,16 @@ class _Attempts:
     last_failure: str = ""
     latency_s: float = 0.0
     retry_started: float | None = None
+    timeout_s: float = 0.0  # the read timeout of the latest attempt, in seconds
+    timeout_knob: str = ""  # the setting that chose it, for hints
+
+    @property
+    def tries(self) -> int:
+        return self.retries + self.conflicts + 1
 
     def note(self, now: float) -> str:
-        tries = self.retries + self.conflicts + 1
-        return f" (after {tries} attempts over {now - self.started:.0f} s)" if tries > 1 else ""
+        over = now - self.started
+        return f" (after {self.tries} attempts over {over:.0f} s)" if self.tries > 1 else ""
 
 
 Outcome = httpx.Response | httpx.TransportError
@@ -124,22 +160,36 @@ class ControlPlaneClient:
         *,
         http: httpx.Client | None = None,
         clock: Clock | None = None,
-        max_retries: int = 5,
-        retry_deadline_s: float = 120.0,
-        conflict_wait_s: float = 600.0,
-        timeout: float = 60.0,
         rng: _Random | None = None,
+        settings: ClientSettings | None = None,
+        timeout: float | None = None,
+        connect_timeout_s: float | None = None,
+        retry_budget_s: float | None = None,
+        conflict_wait_s: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
+        """``settings`` (default ``ClientSettings()``) with any keyword given overriding
+        its field; ``timeout`` is ``timeout_s``. All durations are seconds."""
         self.host = host.rstrip("/")
+        self.workspace_seen: str | None = None
+        """The ``x-databricks-org-id`` of the last answer (None before one, or none sent)."""
         self._auth = auth
+        base = settings or ClientSettings()
+        self.settings: ClientSettings = replace(
+            base,
+            timeout_s=_given(timeout, base.timeout_s),
+            connect_timeout_s=_given(connect_timeout_s, base.connect_timeout_s),
+            retry_budget_s=_given(retry_budget_s, base.retry_budget_s),
+            conflict_wait_s=_given(conflict_wait_s, base.conflict_wait_s),
+            max_retries=_given(max_retries, base.max_retries),
+        )
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        self._http = http if http is not None else httpx.Client(timeout=self._timeouts(None))
         self._clock: Clock = clock or RealClock()
-        self.max_retries = max_retries
-        self.retry_deadline_s = retry_deadline_s
-        self.conflict_wait_s = conflict_wait_s
-        self.timeout = timeout
         self._rng: _Random = rng or Random()
+        self._answered = False  # the host has answered at least once
+        self._silent = False  # the host never answered, and a call gave up on it
+        self._sent_secrets: dict[str, None] = {}  # every payload secret sent, for redaction
 
     @classmethod
     def from_env(
@@ -151,14 +201,24 @@ class ControlPlaneClient:
         client_secret: str | None = None,
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
+        settings: ClientSettings | None = None,
         **options: Any,
     ) -> ControlPlaneClient:
         """A client from explicit arguments, else ``DATABRICKS_*`` env vars (see ``auth``).
 
-        ``options`` are the constructor's keyword arguments (``http``, ``timeout``, …).
+        ``settings`` default to ``ClientSettings.from_env(env)`` (``SERVINGOPS_*``);
+        ``options`` are the constructor's other keyword arguments (``http``, ``timeout``,
+        …). Raises ``UsageError`` for missing credentials, ``ConfigError`` for bad settings.
         """
         creds = resolve_credentials(host, token, client_id, client_secret, env=env)
-        return cls(creds.host, make_auth(creds, clock=clock), clock=clock, **options)
+        settings = settings or ClientSettings.from_env(env)
+        auth = make_auth(creds, clock=clock)
+        return cls(creds.host, auth, clock=clock, settings=settings, **options)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this client sleeps on (the smoke checker's retries share it)."""
+        return self._clock
 
     def __enter__(self) -> ControlPlaneClient:
         return self
@@ -220,6 +280,13 @@ class ControlPlaneClient:
         endpoints = self._json(_Call("list_endpoints", "GET", API)).get("endpoints")
         return list(endpoints) if isinstance(endpoints, list) else []
 
+    def workspace_id(self) -> str | None:
+        """The workspace's id from the ``x-databricks-org-id`` header every workspace answer
+        carries (read from a list call); None when the control plane sends none."""
+        response = self._request(_Call("workspace_id", "GET", API))
+        value = response.headers.get(ORG_ID_HEADER)
+        return str(value) if value else None
+
     def delete_endpoint(self, name: str, *, missing_ok: bool = False) -> None:
         """DELETE /serving-endpoints/{name}; with ``missing_ok`` an absent endpoint is no error."""
         call = _Call("delete_endpoint", "DELETE", _path(name), name, wait_conflict=True)
@@ -276,16 +343,17 @@ class ControlPlaneClient:
     def query_endpoint(
         self, name: str, body: Mapping[str, Any], *, entity: str | None = None, timeout: float
     ) -> QueryResult:
-        """POST an invocation to the endpoint's route, or to one served entity.
+        """POST an invocation to the endpoint's route, or to one served entity, sent once.
 
-        Never raises on an HTTP status (the smoke checker judges the result); raises
+        ``timeout`` is the read timeout in seconds. Never raises on an HTTP status and
+        never retries (the smoke checker judges the result and re-sends); raises
         ``ControlPlaneUnreachable`` when no answer comes back.
         """
         path = f"/serving-endpoints/{_quote(name)}"
         path += f"/served-models/{_quote(entity)}/invocations" if entity else "/invocations"
-        call = _Call("query_endpoint", "POST", path, name, any_status=True)
+        call = _Call("query_endpoint", "POST", path, name, any_status=True, read_timeout_s=timeout)
         attempts = _Attempts(self._clock.now())
-        response = self._send(call, attempts, json=dict(body), timeout=timeout)
+        response = self._send(call, attempts, json=dict(body))
         return query_result(response, attempts.latency_s, self._secrets(attempts))
 
     def fetch_oauth_token(
@@ -342,19 +410,32 @@ class ControlPlaneClient:
     def _send(self, call: _Call, attempts: _Attempts, **send: Any) -> httpx.Response:
         """Send until an answer is final, sleeping between attempts; raise mapped errors."""
         attempts.payload_secrets = secret_values(send.get("json"))
+        self._sent_secrets.update(dict.fromkeys(attempts.payload_secrets))
         while True:
             outcome = self._attempt(call, attempts, send)
+            self._note_workspace(outcome)
             delay = self._retry_delay(call, outcome, attempts)
             if delay is None:
                 return self._finish(call, outcome, attempts)
             attempts.last_failure = describe(outcome)
             self._clock.sleep(delay)
 
+    def _note_workspace(self, outcome: Outcome) -> None:
+        """Remember the ``x-databricks-org-id`` of the last answer (``workspace_seen``)."""
+        if isinstance(outcome, httpx.Response) and outcome.headers.get(ORG_ID_HEADER):
+            self.workspace_seen = str(outcome.headers[ORG_ID_HEADER])
+
+    def workspace(self) -> str:
+        """The workspace the answers so far came from: its org id, else the host."""
+        return self.workspace_seen or self.host
+
     def _attempt(self, call: _Call, attempts: _Attempts, send: dict[str, Any]) -> Outcome:
+        """One request; a transport failure is returned (the loop decides), not raised."""
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if call.authenticated:
             headers["Authorization"] = self._auth.authorization(self.fetch_oauth_token)
-        options = {"timeout": self.timeout, **send}
+        attempts.timeout_s, attempts.timeout_knob = self._read_timeout(call)
+        options = {"timeout": self._timeouts(attempts.timeout_s), **send}
         url = options.pop("url", self.host + call.path)
         start = self._clock.now()
         try:
@@ -362,26 +443,38 @@ class ControlPlaneClient:
         except httpx.TransportError as err:
             return err
         except httpx.HTTPError as err:  # e.g. DecodingError: a body we cannot read
-            raise ServerError(
-                f"{call.what()} failed: {call.method} {url}: unreadable answer "
-                f"({type(err).__name__})",
-                status=0,
-                code="",
-                method=call.method,
-                url=url,
-                endpoint=call.endpoint,
-                hint=HOST_HINT,
-            ) from None
+            raise self._unreadable(call, url, err) from None
         attempts.latency_s = self._clock.now() - start
+        self._answered = True
         return response
+
+    def _timeouts(self, read_s: float | None) -> httpx.Timeout:
+        """httpx timeouts: ``read_s`` (default ``timeout_s``) to answer, ``connect_timeout_s``
+        to connect."""
+        read = self.settings.timeout_s if read_s is None else read_s
+        return httpx.Timeout(read, connect=self.settings.connect_timeout_s)
+
+    def _read_timeout(self, call: _Call) -> tuple[float, str]:
+        """Seconds this request may wait for its answer, and the setting that says so.
+
+        A GET to a host that has not answered yet waits only ``connect_timeout_s``.
+        """
+        settings = self.settings
+        if call.read_timeout_s is not None:
+            return call.read_timeout_s, "smoke.timeout_seconds in the endpoint file"
+        if not self._answered and call.method == "GET":
+            if settings.connect_timeout_s < settings.timeout_s:
+                return settings.connect_timeout_s, knob_names("connect_timeout_s")
+        return settings.timeout_s, knob_names("timeout_s")
 
     def _retry_delay(self, call: _Call, outcome: Outcome, attempts: _Attempts) -> float | None:
         """Seconds to sleep before trying again, or ``None`` when this outcome is final."""
+        if call.any_status:
+            return None  # queries: the smoke checker decides what to re-send
         if isinstance(outcome, httpx.TransportError):
-            retryable = call.idempotent or isinstance(outcome, _ALWAYS_RETRYABLE)
-            return self._backoff(attempts, None) if retryable else None
+            return self._transport_delay(call, outcome, attempts)
         status = outcome.status_code
-        if outcome.is_success or call.any_status:
+        if outcome.is_success:
             return None
         if status == 401 and call.authenticated and not attempts.reauthenticated:
             return self._reauthenticate(attempts)
@@ -393,6 +486,18 @@ class ControlPlaneClient:
             else None
         )
 
+    def _transport_delay(
+        self, call: _Call, err: httpx.TransportError, attempts: _Attempts
+    ) -> float | None:
+        """Retry a request that got no answer only when resending is safe; a host that has
+        never answered gets ``connect_tries`` tries (one once a call gave up on it)."""
+        if not (call.idempotent or isinstance(err, _NOT_SENT)):
+            return None  # a POST may have arrived: never resend it blindly
+        contact_tries = 1 if self._silent else self.settings.connect_tries
+        if not self._answered and attempts.tries >= contact_tries:
+            return None
+        return self._backoff(attempts, None)
+
     def _reauthenticate(self, attempts: _Attempts) -> float | None:
         """Drop a cached OAuth token once after a 401 (it may have been revoked or expired)."""
         invalidate = getattr(self._auth, "invalidate", None)
@@ -403,19 +508,30 @@ class ControlPlaneClient:
         return 0.0
 
     def _backoff(self, attempts: _Attempts, retry_after: float | None) -> float | None:
-        delay = retry_after if retry_after is not None else self._linear(attempts.retries + 1)
+        """The sleep before the next retry, or ``None`` once the budget cannot cover it."""
+        settings = self.settings
+        if retry_after is None:
+            delay = self._exponential(attempts.retries + 1)
+        else:  # at least 1 s, so "Retry-After: 0" cannot turn into a busy loop
+            delay = min(max(retry_after, 1.0), settings.retry_after_cap_s)
         now = self._clock.now()
         if attempts.retry_started is None:  # the retry budget starts at the first failure,
             attempts.retry_started = now  # not at the start of a long 409 wait
         elapsed = now - attempts.retry_started
-        if attempts.retries >= self.max_retries or elapsed + delay > self.retry_deadline_s:
+        capped = settings.max_retries is not None and attempts.retries >= settings.max_retries
+        if capped or elapsed + delay > settings.retry_budget_s:
             return None
         attempts.retries += 1
         return delay
 
+    def _exponential(self, attempt: int) -> float:
+        """1, 2, 4, 8 … s capped at ``backoff_cap_s``, up to a quarter less by jitter."""
+        base = min(self.settings.backoff_cap_s, 2.0 ** min(attempt - 1, 30))
+        return base * (1.0 - self._rng.random() / 4)
+
     def _conflict_backoff(self, attempts: _Attempts) -> float | None:
         delay = self._linear(attempts.conflicts + 1)
-        if self._clock.now() - attempts.started + delay > self.conflict_wait_s:
+        if self._clock.now() - attempts.started + delay > self.settings.conflict_wait_s:
             return None
         attempts.conflicts += 1
         return delay
@@ -426,7 +542,9 @@ class ControlPlaneClient:
 
     def _finish(self, call: _Call, outcome: Outcome, attempts: _Attempts) -> httpx.Response:
         if isinstance(outcome, httpx.TransportError):
-            raise self._unreachable(call, outcome, attempts) from outcome
+            error = self._unreachable(call, outcome, attempts)
+            self._silent = not self._answered
+            raise error from outcome
         if outcome.is_success or call.any_status or (call.absent_ok and _is_absent(outcome)):
             return outcome
         raise self._error(call, outcome, attempts)
@@ -434,7 +552,9 @@ class ControlPlaneClient:
     # -- errors -------------------------------------------------------------------------
 
     def _secrets(self, attempts: _Attempts) -> tuple[str, ...]:
-        return self._auth.secrets() + attempts.payload_secrets
+        """Secrets to redact: the credentials, this payload's and every earlier payload's
+        (a GET after a create may echo the key the create sent)."""
+        return self._auth.secrets() + attempts.payload_secrets + tuple(self._sent_secrets)
 
     def _error(self, call: _Call, response: httpx.Response, attempts: _Attempts) -> ApiError:
         """The mapped, redacted ``ApiError`` for an error answer."""
@@ -453,8 +573,18 @@ class ControlPlaneClient:
             method=call.method,
             url=str(response.request.url),
             endpoint=call.endpoint,
-            hint=hint(rule, response),
+            hint=self._budget_hint(hint(rule, response), attempts, response.status_code),
             retry_after=retry_after_seconds(response),
+        )
+
+    def _budget_hint(self, base: str, attempts: _Attempts, status: int = 0) -> str:
+        """``base``, plus the retry-budget setting when retries of this failure (``status``,
+        0 for no answer) ran out."""
+        if not attempts.retries or (status and status not in RETRY_STATUSES):
+            return base
+        budget = self.settings.retry_budget_s
+        return (
+            f"{base}; gave up within the {budget:g} s retry budget ({knob_names('retry_budget_s')})"
         )
 
     def _unexpected(
@@ -472,14 +602,49 @@ class ControlPlaneClient:
             hint=HOST_HINT,
         )
 
+    def _unreadable(self, call: _Call, url: str, err: httpx.HTTPError) -> ServerError:
+        return ServerError(
+            f"{call.what()} failed: {call.method} {url}: unreadable answer ({type(err).__name__})",
+            status=0,
+            code="",
+            method=call.method,
+            url=url,
+            endpoint=call.endpoint,
+            hint=HOST_HINT,
+        )
+
     def _unreachable(
         self, call: _Call, err: httpx.TransportError, attempts: _Attempts
     ) -> ControlPlaneUnreachable:
+        """No answer came back: which host, after how long, and which setting to change."""
         url = self.host + call.path if call.authenticated else call.path
-        text = f"cannot reach the control plane: {call.what()} failed: {call.method} {url}: "
+        text = f"{self._no_answer(err, attempts)}: {call.what()} failed: {call.method} {url}: "
         text += f"{type(err).__name__}: {err or 'no answer'}" + attempts.note(self._clock.now())
+        tip = transport_hint(err, *self._timeout_knob(err, attempts))
+        tip = self._budget_hint(tip, attempts) if self._answered else tip
         secrets = self._secrets(attempts)
-        return ControlPlaneUnreachable(redact_text(text, secrets), hint=transport_hint(err))
+        return ControlPlaneUnreachable(redact_text(text, secrets), hint=redact_text(tip, secrets))
+
+    def _no_answer(self, err: httpx.TransportError, attempts: _Attempts) -> str:
+        """The message's lead: which host failed to answer, and how."""
+        if self._answered:
+            return "cannot reach the control plane"
+        if isinstance(err, httpx.ConnectError):
+            return f"control plane at {self.host} could not be reached {_ASK}"
+        if isinstance(err, httpx.TimeoutException):
+            seconds = self._timeout_knob(err, attempts)[1]
+            return f"control plane at {self.host} did not answer within {seconds:g} s {_ASK}"
+        return f"control plane at {self.host} closed the connection without answering {_ASK}"
+
+    def _timeout_knob(self, err: httpx.TransportError, attempts: _Attempts) -> tuple[str, float]:
+        """The setting whose timeout ran out, and its value in seconds."""
+        if isinstance(err, httpx.ConnectTimeout):
+            return knob_names("connect_timeout_s"), self.settings.connect_timeout_s
+        return attempts.timeout_knob, attempts.timeout_s
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 def _quote(part: str) -> str:

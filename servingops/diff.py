@@ -43,6 +43,8 @@ class FieldChange:
     old: Any
     new: Any
     group: ChangeGroup
+    note: str = ""
+    """How it is applied when that takes more than one call (shown in reviews)."""
 
     @property
     def replace(self) -> bool:
@@ -165,12 +167,22 @@ def _managed_map(
     ]
 
 
+TABLE_RENAME = "2 steps: disable the inference table, then enable it under the new names"
+
+
 def _gateway(live: AiGateway | None, want: AiGateway | None) -> list[FieldChange]:
     if want is None:
         return []
     live = live or AiGateway()
+    rename = want.renames_table_of(live)
     return [
-        FieldChange(f"ai_gateway.{s}", live.section(s), want.section(s), ChangeGroup.AI_GATEWAY)
+        FieldChange(
+            f"ai_gateway.{s}",
+            live.section(s),
+            want.section(s),
+            ChangeGroup.AI_GATEWAY,
+            note=TABLE_RENAME if rename and s == "inference_table_config" else "",
+        )
         for s in sorted(GATEWAY_SECTIONS)
         if not _same(live.section(s), want.section(s))
     ]

@@ -1,11 +1,21 @@
-"""Reconcile one endpoint against the control plane: create, read, update, delete.
+"""Reconcile one endpoint against the control plane, from whatever state it is in.
 
-The Pulumi provider is a thin shell over these functions. Each write is followed
-by a wait until the endpoint settles and a smoke query. Order of sub-APIs in an
-update: tags → ai_gateway (whole object) → config (wait) → notifications, one at a
-time and only for the groups that changed. ``create`` adopts an endpoint that
-already exists under the same name (Pulumi dynamic providers have no ``import``;
-pulumi/pulumi#16175), so a run that failed after the create converges on re-run.
+The Pulumi provider is a thin shell over these functions. Each step starts from the
+*live* endpoint, so a run that failed or was killed half-way is continued, not
+repeated or blocked:
+
+* a leftover ``UPDATE_FAILED``/``UPDATE_CANCELED`` (of an update or of the create) is
+  no reason to stop: the declared config is sent again (the API accepts a new config
+  on a failed endpoint); an update still ``IN_PROGRESS`` is waited out first;
+* changes that need more than one call are sent as steps (an enabled inference table
+  is disabled, then enabled under its new names); a failed step leaves a live state
+  that the next plan continues from;
+* sub-APIs go in ``APPLY_ORDER`` (tags → ai_gateway → config (wait) → notifications),
+  only the groups that changed;
+* a create that finds the name taken converges on it only when it is ours or the
+  user consented (``servingops.ownership``);
+* every write is followed by a wait and a smoke query; the outputs record when it
+  last passed (``servingops.outputs``).
 """
 
 from __future__ import annotations
@@ -16,12 +26,15 @@ from typing import Any, assert_never
 
 from servingops.clock import Clock, RealClock
 from servingops.diff import FieldChange, changed_groups, diff_endpoint
-from servingops.errors import NotFound, SmokeFailed, ToolError
+from servingops.errors import NotFound, SmokeFailed, ToolError, UpdateFailed
 from servingops.model import rest
-from servingops.model.endpoint import EndpointSpec
+from servingops.model.endpoint import AiGateway, EndpointSpec
 from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
 from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.model.state import EndpointState, desired_state
+from servingops.outputs import endpoint_outputs, smoke_record, utc_now
+from servingops.ownership import check_delete, check_takeover, check_update, check_workspace
+from servingops.redact import secret_values
 from servingops.smoke import raise_on_failure, run_smoke
 from servingops.waiter import default_deadline, describe_state, wait_until_settled
 
@@ -36,21 +49,28 @@ class Reconciler:
     host: str
     clock: Clock = field(default_factory=RealClock)
     deadline_s: float | None = None
-    adopt: bool = True
+    adopt: bool = False
+    """Stack-wide consent to take over endpoints made by hand (``servingops:adopt``)."""
     log: Progress = lambda _msg: None
+    now: Callable[[], str] = utc_now
+    """Wall-clock time for the ``smoke.passed_at`` output (injected in tests)."""
+    workspace: str | None = None
+    """The workspace recorded at the last write (outputs' ``workspace_id``): read, update
+    and delete refuse to act in another one. None: not recorded (nothing to compare)."""
 
     def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
-        """The Pulumi outputs: live state (as JSON) plus what apps consume."""
-        state = rest.live_state(detail, previous=desired_state(spec)).to_json()
-        config = detail.get("config") or {}
-        return {
-            "name": spec.name,
-            "endpoint_id": detail.get("id") or "",
-            "invocation_url": f"{self.host.rstrip('/')}/serving-endpoints/{spec.name}/invocations",
-            "config_version": int(config.get("config_version") or 0),
-            "ready": (detail.get("state") or {}).get("ready", ""),
-            "state": state,
-        }
+        """The Pulumi outputs after a write whose smoke check passed."""
+        out = endpoint_outputs(self.host, spec.name, detail, desired_state(spec))
+        out["workspace_id"] = self.client.workspace()
+        if spec.smoke.enabled:
+            out["smoke"] = smoke_record(out, self.now(), spec.ai_gateway is not None)
+        return out
+
+    def takeover_reason(self, spec: EndpointSpec) -> str:
+        """Why creating ``spec`` would adopt a live endpoint ("" when the name is free);
+        raises ``NotOurs`` when it may not be taken over."""
+        detail = self.client.find_endpoint(spec.name)
+        return "" if detail is None else check_takeover(spec, detail, stack_adopt=self.adopt)
 
     def create(self, spec: EndpointSpec) -> dict[str, Any]:
         """Create (or adopt) the endpoint, wait, smoke-check; return its outputs."""
@@ -58,7 +78,7 @@ class Reconciler:
             return self._reference(spec)
         existing = self.client.find_endpoint(spec.name)
         if existing is not None:
-            return self._adopt(spec, existing)
+            return self._take_over(spec, existing)
         self.log(f"creating {spec.name}")
         body = rest.create_body(spec)
         if spec.uses_pt_route:
@@ -69,12 +89,14 @@ class Reconciler:
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
 
-    def read(self, name: str, previous: EndpointState | None) -> EndpointState | None:
-        """Live state (None when the endpoint is gone)."""
+    def read(self, name: str, previous: EndpointState | None) -> dict[str, Any] | None:
+        """Every output recomputed from the live endpoint (None when it is gone)."""
         detail = self.client.find_endpoint(name)
+        self._guard_workspace(name)
         if detail is None:
             return None
-        return rest.live_state(detail, previous=previous)
+        out = endpoint_outputs(self.host, name, detail, previous)
+        return {**out, "workspace_id": self.client.workspace()}
 
     def update(
         self,
@@ -90,9 +112,11 @@ class Reconciler:
         if spec.is_reference:
             return self._reference(spec)
         detail = self.client.find_endpoint(spec.name)
+        self._guard_workspace(spec.name)
         if detail is None:
             self.log(f"{spec.name} was deleted outside Pulumi: creating it again")
             return self.create(spec)
+        check_update(spec, detail)
         if record is None and previous is not None:
             record = desired_state(previous.spec)
         self._apply(spec, detail, self.plan(spec, detail, record))
@@ -109,6 +133,14 @@ class Reconciler:
         if spec.is_reference:
             self.log(f"{spec.name} is a pay-per-token reference: left in place")
             return
+        detail = self.client.find_endpoint(spec.name)
+        self._guard_workspace(spec.name)
+        if detail is None:
+            self.log(f"{spec.name} was already gone")
+            return
+        if not check_delete(spec, detail):
+            self.log(f"{spec.name} belongs to stack '{rest.owner_of(detail)}' now: left in place")
+            return
         try:
             self.client.delete_endpoint(spec.name, missing_ok=True)
         except NotFound:
@@ -117,8 +149,17 @@ class Reconciler:
     def plan(
         self, spec: EndpointSpec, detail: dict[str, Any], record: EndpointState | None
     ) -> list[FieldChange]:
-        """Changes from the live endpoint to ``spec`` (write-only compared to ``record``)."""
-        return diff_endpoint(rest.live_state(detail, previous=record), desired_state(spec))
+        """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
+        plus the ownership tag, and the config again after a failed update."""
+        changes = diff_endpoint(rest.live_state(detail, previous=record), desired_state(spec))
+        if spec.owner is not None and rest.owner_of(detail) != spec.owner:
+            path = f"tags.{rest.OWNER_TAG}"
+            changes.append(FieldChange(path, rest.owner_of(detail), spec.owner, ChangeGroup.TAGS))
+        failed = rest.config_update(detail)
+        if failed in rest.FAILED_UPDATES and ChangeGroup.CONFIG not in changed_groups(changes):
+            note = "the last update failed: the declared config is sent again"
+            changes.append(FieldChange("config", failed, "resend", ChangeGroup.CONFIG, note))
+        return changes
 
     def _apply(
         self, spec: EndpointSpec, detail: dict[str, Any], changes: list[FieldChange]
@@ -134,8 +175,7 @@ class Reconciler:
             case ChangeGroup.TAGS:
                 self._put_tags(spec, detail)
             case ChangeGroup.AI_GATEWAY:
-                self.log(f"{spec.name}: replacing ai_gateway")
-                self.client.put_ai_gateway(spec.name, rest.gateway_body(spec))
+                self._put_gateway(spec, detail)
             case ChangeGroup.CONFIG:
                 self._put_config(spec)
             case ChangeGroup.NOTIFICATIONS:
@@ -145,15 +185,24 @@ class Reconciler:
             case _:
                 assert_never(group)
 
+    def _put_gateway(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        """One PUT, or two when an enabled inference table is renamed (disable first)."""
+        live = AiGateway.from_mapping(detail.get("ai_gateway"))
+        if (spec.ai_gateway or AiGateway()).renames_table_of(live):
+            self.log(f"{spec.name}: disabling the inference table before renaming it")
+            self.client.put_ai_gateway(spec.name, live.with_table_disabled().to_mapping())
+        self.log(f"{spec.name}: replacing ai_gateway")
+        self.client.put_ai_gateway(spec.name, rest.gateway_body(spec))
+
     def _put_tags(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
         live = rest.tags_from_api(detail.get("tags"))
-        add, delete = rest.tags_patch(live, spec.tags or {})
+        add, delete = rest.tags_patch(live, spec.tags, spec.owner)
         self.log(f"{spec.name}: tags +{len(add)} -{len(delete)}")
         self.client.patch_tags(spec.name, add, delete)
 
     def _put_config(self, spec: EndpointSpec) -> None:
         self.log(f"{spec.name}: updating config")
-        self._settle(spec)  # an update already running is waited out first
+        self._wait_idle(spec)
         if spec.uses_pt_route:
             self.client.update_pt_config(spec.name, rest.config_body(spec))
         else:
@@ -161,24 +210,42 @@ class Reconciler:
 
     def _settle(self, spec: EndpointSpec) -> dict[str, Any]:
         deadline = self.deadline_s if self.deadline_s is not None else default_deadline(spec.tier)
+        secrets = secret_values(dict(spec.raw))
         detail: dict[str, Any] = wait_until_settled(
             self.client,
             spec.name,
             deadline_s=deadline,
             clock=self.clock,
-            on_progress=lambda e: self.log(f"{spec.name}: {describe_state(e)}"),
+            on_progress=lambda e: self.log(f"{spec.name}: {describe_state(e, secrets)}"),
+            secrets=secrets,
         )
         return detail
 
-    def _adopt(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
-        if not self.adopt:
-            raise ToolError(
-                f"endpoint '{spec.name}' already exists and adoption is off",
-                hint="set servingops:adopt true, or delete/rename the existing endpoint",
-            )
-        self.log(f"{spec.name} exists: adopting it and bringing it to the declared state")
-        detail = self._settle(spec)
-        self._apply(spec, detail, self.plan(spec, detail, None))
+    def _guard_workspace(self, name: str) -> None:
+        check_workspace(f"endpoint '{name}'", self.workspace, self.client.workspace())
+
+    def _wait_idle(self, spec: EndpointSpec) -> dict[str, Any]:
+        """Wait out an update in progress; a failed one is no reason to stop (ours goes next)."""
+        detail: dict[str, Any] = self.client.get_endpoint(spec.name)
+        if rest.config_update(detail) != "IN_PROGRESS":
+            return detail
+        try:
+            return self._settle(spec)
+        except UpdateFailed:
+            self.log(f"{spec.name}: the update in progress failed; sending the declared config")
+            refreshed: dict[str, Any] = self.client.get_endpoint(spec.name)
+            return refreshed
+
+    def _take_over(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
+        """Converge on an endpoint that exists already: ours, or taken over with consent."""
+        why = check_takeover(spec, detail, stack_adopt=self.adopt)
+        self.log(f"{spec.name} exists: adopting it ({why})")
+        detail = self._wait_idle(spec)
+        changes = self.plan(spec, detail, None)
+        if desired_state(spec).write_only and ChangeGroup.CONFIG not in changed_groups(changes):
+            note = "write-only values cannot be compared with what is live: sent"
+            changes.append(FieldChange("config", None, "write-only", ChangeGroup.CONFIG, note))
+        self._apply(spec, detail, changes)
         detail = self._settle(spec)
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)

@@ -57,6 +57,11 @@ def _value(change: FieldChange, value: Any) -> str:
 
 
 def _line(change: FieldChange) -> str:
+    steps = f"  [{change.note}]" if change.note else ""
+    return _change_text(change) + steps
+
+
+def _change_text(change: FieldChange) -> str:
     sym = SYMBOL[change.action]
     if change.action == "add":
         return f"{sym} {change.path}: {_value(change, change.new)}"
@@ -107,8 +112,9 @@ def format_json(items: list[EndpointChanges]) -> str:
                 {
                     "path": c.path,
                     "action": c.action,
-                    "group": c.group,
+                    "group": c.group.value,
                     "replace": c.replace,
+                    "steps": c.note,
                     "old": _value(c, c.old),
                     "new": _value(c, c.new),
                 }

@@ -5,6 +5,11 @@ entity. A request costs at most ``max_tokens`` (1–16) output tokens. Each answ
 checked for its task's shape (chat ``choices[].message``, completions
 ``choices[].text``, embeddings ``data[].embedding`` and its dimension) and for the
 file's ``expect`` (``contains``, ``max_latency_ms``, ``dimension``).
+
+A query answered 429 or 503, or one that got no answer because the connection failed,
+is sent again (``SmokeRetry``: 3 tries, honouring ``Retry-After`` up to a cap) before
+it counts as failed; any other answer is judged at once. A query that timed out is not
+re-sent: it already waited its ``timeout_seconds``. The outcome records the tries.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from servingops.errors import SmokeFailed
+import httpx
+
+from servingops.clock import Clock, RealClock
+from servingops.errors import ControlPlaneUnreachable, SmokeFailed
 from servingops.model.endpoint import EndpointSpec, SmokeSpec
 from servingops.redact import redact_text, secret_values
 
 EXCERPT = 200
+TRANSIENT = frozenset({429, 503})
+"""Statuses that say "not now" rather than "broken": the query is sent again."""
 
 
 class QueryAnswer(Protocol):
@@ -28,6 +38,7 @@ class QueryAnswer(Protocol):
     text: str
     served_model_name: str | None
     latency_ms: float
+    retry_after: float | None
 
 
 class Querier(Protocol):
@@ -41,15 +52,36 @@ class Querier(Protocol):
 
 
 @dataclass(frozen=True)
+class SmokeRetry:
+    """How often a transient failure (429, 503, no connection) is re-sent, and how long
+    to wait in between (seconds)."""
+
+    tries: int = 3
+    """Queries sent at most, the first included."""
+    backoff_s: float = 1.0
+    """The wait after the first try without ``Retry-After``; doubled after each try."""
+    max_wait_s: float = 10.0
+    """The longest wait between tries; a longer ``Retry-After`` is cut to this."""
+
+    def wait(self, tries_done: int, retry_after: float | None) -> float:
+        """Seconds to wait after ``tries_done`` tries: ``Retry-After``, else backoff."""
+        wait = self.backoff_s * 2 ** (tries_done - 1) if retry_after is None else retry_after
+        return max(0.0, min(wait, self.max_wait_s))
+
+
+@dataclass(frozen=True)
 class SmokeOutcome:
     """The result of one smoke query: ``problem`` is empty when it passed."""
 
     endpoint: str
     entity: str | None
     status: int
+    """HTTP status of the last answer; 0 when no answer came back."""
     latency_ms: float
     problem: str
     excerpt: str = ""
+    tries: int = 1
+    """Queries sent to get this outcome (more than 1 after 429/503/no connection)."""
 
     @property
     def ok(self) -> bool:
@@ -60,6 +92,8 @@ class SmokeOutcome:
         """One line naming endpoint, entity, status and what went wrong."""
         target = f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
         text = f"{target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
+        if self.tries > 1:
+            text += f", after {self.tries} tries"
         if self.problem:
             text += f": {self.problem}"
             if self.excerpt:
@@ -136,26 +170,89 @@ def _contains(text: str, smoke: SmokeSpec) -> str:
 _SHAPES = {"llm/v1/chat": _chat, "llm/v1/completions": _completion, "llm/v1/embeddings": _embedding}
 
 
-def run_smoke(client: Querier, spec: EndpointSpec) -> list[SmokeOutcome]:
-    """Query the route (and each entity when ``per_entity``); never raises on a failed check."""
+def run_smoke(
+    client: Querier,
+    spec: EndpointSpec,
+    *,
+    clock: Clock | None = None,
+    retry: SmokeRetry | None = None,
+) -> list[SmokeOutcome]:
+    """Query the route (and each entity when ``per_entity``); never raises on a failed check.
+
+    Transient failures are re-sent as ``retry`` says, sleeping on ``clock`` (default: the
+    client's own ``clock`` if it has one, else the real clock). A query that never got an
+    answer becomes a failed outcome with status 0.
+    """
     if not spec.smoke.enabled:
         return []
     targets: list[str | None] = [None]
     if spec.smoke.per_entity:
         targets += spec.entity_names()
-    body = build_request(spec.task, spec.smoke)
-    return [_one(client, spec, body, entity) for entity in targets]
+    sender = _Sender(client, spec, clock or _clock_of(client), retry or SmokeRetry())
+    return [sender.outcome(entity) for entity in targets]
 
 
-def _one(
-    client: Querier, spec: EndpointSpec, body: dict[str, Any], entity: str | None
-) -> SmokeOutcome:
-    answer = client.query_endpoint(
-        spec.name, body, entity=entity, timeout=spec.smoke.timeout_seconds
-    )
-    problem = check_answer(spec.task, spec.smoke, answer)
-    excerpt = _excerpt(answer, secret_values(spec.raw)) if problem else ""
-    return SmokeOutcome(spec.name, entity, answer.status, answer.latency_ms, problem, excerpt)
+def _clock_of(client: Querier) -> Clock:
+    """The client's clock (``ControlPlaneClient.clock``), so injected fake time is shared."""
+    clock = getattr(client, "clock", None)
+    return clock if clock is not None else RealClock()
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """Sends one smoke query with retries and judges the last answer."""
+
+    client: Querier
+    spec: EndpointSpec
+    clock: Clock
+    retry: SmokeRetry
+
+    def outcome(self, entity: str | None) -> SmokeOutcome:
+        """The judged outcome of the query to ``entity`` (``None``: the route)."""
+        answer, tries = self._send(entity)
+        if isinstance(answer, ControlPlaneUnreachable):
+            return self._no_answer(entity, answer, tries)
+        problem = check_answer(self.spec.task, self.spec.smoke, answer)
+        excerpt = _excerpt(answer, self._secrets()) if problem else ""
+        status, latency = answer.status, answer.latency_ms
+        return SmokeOutcome(self.spec.name, entity, status, latency, problem, excerpt, tries)
+
+    def _send(self, entity: str | None) -> tuple[QueryAnswer | ControlPlaneUnreachable, int]:
+        """The last answer (or connection failure) and how many tries it took."""
+        tries = 1
+        while True:
+            answer = self._query(entity)
+            if tries >= self.retry.tries or not _transient(answer):
+                return answer, tries
+            retry_after = None if isinstance(answer, Exception) else answer.retry_after
+            self.clock.sleep(self.retry.wait(tries, retry_after))
+            tries += 1
+
+    def _query(self, entity: str | None) -> QueryAnswer | ControlPlaneUnreachable:
+        body = build_request(self.spec.task, self.spec.smoke)
+        timeout = self.spec.smoke.timeout_seconds
+        try:
+            return self.client.query_endpoint(self.spec.name, body, entity=entity, timeout=timeout)
+        except ControlPlaneUnreachable as err:
+            return err
+
+    def _no_answer(
+        self, entity: str | None, err: ControlPlaneUnreachable, tries: int
+    ) -> SmokeOutcome:
+        message = redact_text(err.message.splitlines()[0], self._secrets())
+        problem = f"no answer: {message}"
+        return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=tries)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return secret_values(self.spec.raw)
+
+
+def _transient(answer: QueryAnswer | ControlPlaneUnreachable) -> bool:
+    """429/503, or no connection (a query that timed out waiting for its answer already
+    waited ``timeout_seconds``: it is not sent again)."""
+    if isinstance(answer, ControlPlaneUnreachable):
+        return not isinstance(answer.__cause__, httpx.ReadTimeout | httpx.WriteTimeout)
+    return answer.status in TRANSIENT
 
 
 def _excerpt(answer: QueryAnswer, secrets: tuple[str, ...]) -> str:

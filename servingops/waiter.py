@@ -6,6 +6,10 @@ Mirrors the Databricks SDK's ``wait_get_serving_endpoint_not_updating``: poll
 jitter. Like the SDK it does not wait for ``state.ready`` (a settled endpoint can still
 be ``NOT_READY``; the smoke check finds out). Unlike the SDK, failures name every served
 entity with its deployment state message, and the last poll happens at the deadline.
+
+Server messages can quote what was sent (an ``UPDATE_FAILED`` entity's
+``deployment_state_message`` may echo the plaintext API key): every text here is
+redacted with the ``secrets`` of the request that started the update.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from random import Random
 from typing import Any, Protocol
 
 from servingops.clock import Clock
-from servingops.errors import UpdateFailed, UsageError, WaitTimeout
+from servingops.errors import ToolError, UpdateFailed, UsageError, WaitTimeout
 from servingops.redact import redact_text
 
 __all__ = [
@@ -65,18 +69,20 @@ def wait_until_settled(
     clock: Clock,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     rng: _Random | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Poll until the endpoint's ``config_update`` is ``NOT_UPDATING``; return that GET body.
 
     ``on_progress`` sees every unsettled poll. Raises ``UpdateFailed`` on a failed or
     cancelled update, ``WaitTimeout`` when still updating at ``deadline_s`` seconds, and
-    whatever ``get_endpoint`` raises (``NotFound`` if the endpoint vanished).
+    whatever ``get_endpoint`` raises (``NotFound`` if the endpoint vanished). Every
+    message is redacted with ``secrets`` (the plaintext values the update sent).
     """
     jitter = rng or Random()
     started = clock.now()
     attempt = 1
     while True:
-        endpoint = client.get_endpoint(name)
+        endpoint = _poll(client, name, secrets)
         state = _config_update(endpoint)
         if state == SETTLED:
             return endpoint
@@ -84,12 +90,23 @@ def wait_until_settled(
             on_progress(endpoint)
         elapsed = clock.now() - started
         if state in FAILED:
-            raise _update_failed(name, endpoint, state, elapsed)
+            raise _update_failed(name, endpoint, state, elapsed, secrets)
         remaining = deadline_s - elapsed
         if remaining <= 0:
-            raise _timeout(name, endpoint, elapsed, deadline_s)
+            raise _timeout(name, endpoint, elapsed, deadline_s, secrets)
         clock.sleep(min(min(10, attempt) + jitter.random(), remaining))
         attempt += 1
+
+
+def _poll(client: EndpointReader, name: str, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """``get_endpoint``; a ``ToolError`` it raises is redacted with ``secrets`` in place."""
+    try:
+        return client.get_endpoint(name)
+    except ToolError as err:
+        err.message = redact_text(err.message, secrets)
+        err.hint = redact_text(err.hint, secrets)
+        err.args = (err.message, *err.args[1:])
+        raise
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -100,8 +117,9 @@ def _config_update(endpoint: Mapping[str, Any]) -> str:
     return str(_mapping(endpoint.get("state")).get("config_update") or "")
 
 
-def describe_state(endpoint: Mapping[str, Any]) -> str:
-    """One line: ``config_update=… ready=… config_version=…`` of a GET body."""
+def describe_state(endpoint: Mapping[str, Any], secrets: tuple[str, ...] = ()) -> str:
+    """One line: ``config_update=… ready=… config_version=…`` of a GET body, redacted
+    with ``secrets``."""
     state = _mapping(endpoint.get("state"))
     parts = [
         f"config_update={state.get('config_update') or 'unknown'}",
@@ -111,32 +129,34 @@ def describe_state(endpoint: Mapping[str, Any]) -> str:
         block = endpoint.get(key)
         if isinstance(block, Mapping) and block.get("config_version") is not None:
             parts.append(f"{key}.config_version={block['config_version']}")
-    return ", ".join(parts)
+    return redact_text(", ".join(parts), secrets)
 
 
-def entity_states(endpoint: Mapping[str, Any]) -> list[str]:
-    """One line per served entity and its deployment state (pending config, else config)."""
+def entity_states(endpoint: Mapping[str, Any], secrets: tuple[str, ...] = ()) -> list[str]:
+    """One line per served entity and its deployment state (pending config, else config),
+    redacted with ``secrets``."""
     for key in ("pending_config", "config"):
         block = endpoint.get(key)
         entities = block.get("served_entities") if isinstance(block, Mapping) else None
         if entities:
-            return [_entity_line(entity) for entity in entities if isinstance(entity, Mapping)]
+            lines = [_entity_line(entity) for entity in entities if isinstance(entity, Mapping)]
+            return [redact_text(line, secrets) for line in lines]
     return []
 
 
 def _entity_line(entity: Mapping[str, Any]) -> str:
     state = _mapping(entity.get("state"))
     deployment = state.get("deployment") or "no deployment state"
-    message = redact_text(str(state.get("deployment_state_message") or "no message"))
+    message = state.get("deployment_state_message") or "no message"
     return f"served entity '{entity.get('name', '?')}' ({deployment}): {message}"
 
 
-def _details(endpoint: Mapping[str, Any]) -> str:
-    return "".join(f"\n  {line}" for line in entity_states(endpoint))
+def _details(endpoint: Mapping[str, Any], secrets: tuple[str, ...]) -> str:
+    return "".join(f"\n  {line}" for line in entity_states(endpoint, secrets))
 
 
 def _update_failed(
-    name: str, endpoint: Mapping[str, Any], state: str, elapsed: float
+    name: str, endpoint: Mapping[str, Any], state: str, elapsed: float, secrets: tuple[str, ...]
 ) -> UpdateFailed:
     verb = "was cancelled" if state == "UPDATE_CANCELED" else "failed"
     hint = (
@@ -148,17 +168,21 @@ def _update_failed(
     )
     return UpdateFailed(
         f"endpoint '{name}': config update {verb} ({state}) after {elapsed:.0f} s; "
-        f"{describe_state(endpoint)}{_details(endpoint)}",
+        f"{describe_state(endpoint, secrets)}{_details(endpoint, secrets)}",
         hint=hint,
     )
 
 
 def _timeout(
-    name: str, endpoint: Mapping[str, Any], elapsed: float, deadline: float
+    name: str,
+    endpoint: Mapping[str, Any],
+    elapsed: float,
+    deadline: float,
+    secrets: tuple[str, ...],
 ) -> WaitTimeout:
     return WaitTimeout(
         f"endpoint '{name}' did not settle within {deadline:.0f} s (waited {elapsed:.0f} s); "
-        f"last state: {describe_state(endpoint)}{_details(endpoint)}",
+        f"last state: {describe_state(endpoint, secrets)}{_details(endpoint, secrets)}",
         hint="the update may still finish: check again with `servingops drift`; provisioned "
         "endpoints can take 30+ minutes, so raise the wait deadline for this tier if needed",
     )

@@ -17,7 +17,8 @@ SQLite file ``tmp_path / db_name`` on 127.0.0.1 at a free port; ``settings`` are
 ``PlaneSettings`` fields (``token``, ``client_id``, ``client_secret``,
 ``settle_seconds``, ``shuffle_entities``...). Start-up waits at most
 ``start_timeout`` seconds; on exit the server stops and the database is closed, so a
-second ``running_plane`` on the same ``tmp_path`` sees the same endpoints.
+second ``running_plane`` on the same ``tmp_path`` sees the same endpoints and the same
+``workspace_id``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class RunningPlane:
         """Store, faults, stats, limiter... of the running app."""
         plane: Plane = self.app.state.plane
         return plane
+
+    @property
+    def workspace_id(self) -> str:
+        """The id it reports in ``x-databricks-org-id`` (stored in the SQLite file)."""
+        return self.plane.workspace_id
 
     @property
     def store(self) -> EndpointStore:

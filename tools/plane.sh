@@ -4,7 +4,8 @@
 #   tools/plane.sh stop
 #   tools/plane.sh status
 # State lives in .servingops/: plane.sqlite (endpoints), plane.env (address + token),
-# plane.pid, plane.log.
+# plane.pid, plane.log. SERVINGOPS_PLANE_ARGS adds flags to `servingops plane`, e.g.
+# "--settle-seconds 5" for updates slow enough to interrupt by hand.
 set -euo pipefail
 umask 077  # plane.env and plane.log hold the token: owner-only
 cd "$(dirname "$0")/.."
@@ -37,8 +38,9 @@ start() {
     port=0  # the usual port is taken (another clone's plane?): let the OS pick one
   fi
   # the token goes through the environment, not argv, so `ps` does not show it
+  # shellcheck disable=SC2086  # SERVINGOPS_PLANE_ARGS is split into flags on purpose
   SERVINGOPS_PLANE_TOKEN=$token setsid nohup .venv/bin/servingops plane --host 127.0.0.1 \
-    --port "$port" --db "$DIR/plane.sqlite" >>"$LOG" 2>&1 < /dev/null &
+    --port "$port" --db "$DIR/plane.sqlite" ${SERVINGOPS_PLANE_ARGS:-} >>"$LOG" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   for _ in $(seq 1 100); do
     if grep -q '^DATABRICKS_HOST=' "$LOG"; then break; fi

@@ -24,11 +24,10 @@ def _base(request: Request) -> str:
 
 async def databricks_config(request: Request) -> Response:
     """GET /.well-known/databricks-config: host metadata the SDK reads at start-up."""
-    settings = plane_of(request).settings
     return ok(
         {
             "oidc_endpoint": f"{_base(request)}/oidc",
-            "workspace_id": settings.workspace_id,
+            "workspace_id": plane_of(request).workspace_id,
             "cloud": "AWS",
         }
     )

@@ -16,7 +16,7 @@ exactly as written, so an explicit ``false``/``0`` is always sent
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from servingops.model.kinds import Kind, OnFailure, Task, Tier
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 DEFAULT_PROMPT = "Reply with the single word OK."
+INFERENCE_TABLE_NAMES = ("catalog_name", "schema_name", "table_name_prefix")
 GATEWAY_SECTIONS = (
     "usage_tracking_config",
     "inference_table_config",
@@ -109,7 +110,7 @@ class ServedEntity:
     """One served entity: its (explicit) name and every other declared field as written."""
 
     name: str
-    fields: Mapping[str, Any]
+    fields: Mapping[str, Any] = field(repr=False)  # may hold plaintext credentials
     """Everything but ``name``: ``external_model`` (provider block opaque) or the UC model
     and its sizing. Explicit ``false``/``0`` kept; nothing the file did not set."""
 
@@ -171,6 +172,20 @@ class AiGateway:
         """One section as plain data (``None`` when not set)."""
         return self.to_mapping().get(name)
 
+    def renames_table_of(self, live: AiGateway) -> bool:
+        """True when going from ``live`` to this gateway renames an *enabled* inference
+        table (catalog, schema or prefix): the API wants it disabled first, then enabled
+        under the new names — two PUTs (control-plane-api.md §5)."""
+        old, new = live.inference_table_config or {}, self.inference_table_config or {}
+        if not (old.get("enabled") and new.get("enabled")):
+            return False
+        return any(old.get(k) != new.get(k) for k in INFERENCE_TABLE_NAMES)
+
+    def with_table_disabled(self) -> AiGateway:
+        """This gateway with its inference table switched off (the first rename step)."""
+        table = {**(self.inference_table_config or {}), "enabled": False}
+        return replace(self, inference_table_config=table)
+
 
 @dataclass(frozen=True)
 class EmailNotifications:
@@ -217,6 +232,11 @@ class EndpointSpec:
     budget_policy_id: str | None = None
     smoke: SmokeSpec = field(default_factory=SmokeSpec)
     protect: bool = False
+    adopt: bool = False
+    """The file consents to taking over an existing endpoint that is not this stack's."""
+    owner: str | None = None
+    """``<project>/<stack>`` of the Pulumi stack that manages it (from the engine, not the
+    file); written as the ownership tag. None outside Pulumi (diff, drift, smoke)."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The file's mapping as written (what overlays apply to and Pulumi receives)."""
 
@@ -242,6 +262,7 @@ class EndpointSpec:
             budget_policy_id=raw.get("budget_policy_id"),
             smoke=SmokeSpec.from_mapping(raw.get("smoke")),
             protect=bool(raw.get("protect", False)),
+            adopt=bool(raw.get("adopt", False)),
             raw=_thawed(raw),
         )
 

@@ -23,6 +23,9 @@ from servingops.model.endpoint import EndpointSpec, ServedEntity
 from servingops.model.fields import MASK, FieldRegistry, Item, PathPart, format_path, registry
 from servingops.model.state import EndpointState, fingerprint
 
+LEGACY_MASK = "(secret)"
+"""The placeholder stacks written before 0.2 hold in their ``spec`` input."""
+
 __all__ = ["PreviousSpec", "from_inputs", "integral", "previous_spec", "to_inputs"]
 
 
@@ -102,7 +105,7 @@ def _merged(
     missing = []
     for path, holder, key in _plaintext_slots(raw, reg):
         name = format_path(path)
-        if holder[key] != MASK:
+        if holder[key] not in (MASK, LEGACY_MASK):
             continue
         if name in values:
             holder[key] = values[name]

@@ -39,6 +39,11 @@ __all__ = [
 
 Detail = Mapping[str, Any]
 
+OWNER_TAG = "servingops-stack"
+"""The tag every endpoint created or adopted by a stack carries: ``<project>/<stack>``.
+Ours, not the file's: never compared with ``tags``, never deleted by a tags PATCH."""
+FAILED_UPDATES = ("UPDATE_FAILED", "UPDATE_CANCELED")
+
 
 # --- spec → request bodies -------------------------------------------------------------
 
@@ -48,7 +53,9 @@ def create_body(spec: EndpointSpec) -> dict[str, Any]:
     body: dict[str, Any] = {"name": spec.name, "config": config_body(spec)}
     optional: dict[str, Any] = {
         "ai_gateway": gateway_body(spec) if spec.ai_gateway is not None else None,
-        "tags": tags_to_api(spec.tags) if spec.tags is not None else None,
+        "tags": tags_to_api(_with_owner(spec.tags or {}, spec.owner))
+        if spec.tags is not None or spec.owner
+        else None,
         "email_notifications": notifications_body(spec),
         "budget_policy_id": spec.budget_policy_id,
     }
@@ -90,11 +97,35 @@ def tags_from_api(tags: Any) -> dict[str, str]:
 
 
 def tags_patch(
-    live: Mapping[str, str], want: Mapping[str, str]
+    live: Mapping[str, str], want: Mapping[str, str] | None, owner: str | None = None
 ) -> tuple[list[dict[str, str]], list[str]]:
-    """The one PATCH that turns ``live`` tags into ``want``: ``(add_tags, delete_tags)``."""
-    add = tags_to_api({k: v for k, v in want.items() if live.get(k) != v})
-    return add, sorted(k for k in live if k not in want)
+    """The one PATCH that turns ``live`` tags into ``want`` plus the ownership tag.
+
+    ``want`` None (tags unmanaged) only sets the ownership tag. Returns
+    ``(add_tags, delete_tags)``; the ownership tag is never deleted.
+    """
+    target = _with_owner(want if want is not None else live, owner)
+    add = tags_to_api({k: v for k, v in target.items() if live.get(k) != v})
+    return add, sorted(k for k in live if k not in target and k != OWNER_TAG)
+
+
+def user_tags(detail: Detail) -> dict[str, str]:
+    """A live endpoint's tags without the ownership tag (what a file manages)."""
+    return {k: v for k, v in tags_from_api(detail.get("tags")).items() if k != OWNER_TAG}
+
+
+def owner_of(detail: Detail) -> str | None:
+    """The stack named by a live endpoint's ownership tag (None: no tag)."""
+    return tags_from_api(detail.get("tags")).get(OWNER_TAG)
+
+
+def config_update(detail: Detail) -> str:
+    """``state.config_update`` of a GET answer (``""`` when absent)."""
+    return str((detail.get("state") or {}).get("config_update") or "")
+
+
+def _with_owner(tags: Mapping[str, str], owner: str | None) -> dict[str, str]:
+    return {**tags, OWNER_TAG: owner} if owner else dict(tags)
 
 
 def routes_from_traffic(traffic: Mapping[str, int]) -> list[dict[str, Any]]:
@@ -142,7 +173,7 @@ def live_state(
         entities={str(e.get("name")): live_entity(e, reg) for e in served},
         traffic=traffic_from_routes(config.get("traffic_config")),
         ai_gateway=AiGateway.from_mapping(detail.get("ai_gateway")),
-        tags=tags_from_api(detail.get("tags")),
+        tags=user_tags(detail),
         description=str(detail.get("description") or ""),
         route_optimized=bool(detail.get("route_optimized")),
         email_notifications=EmailNotifications.from_mapping(detail.get("email_notifications")),
@@ -217,7 +248,7 @@ def file_from_detail(
         "served_entities": None if reference else entities,
         "traffic": traffic_from_routes(config.get("traffic_config")) if len(entities) > 1 else None,
         "ai_gateway": None if reference else compact(detail.get("ai_gateway")),
-        "tags": tags_from_api(detail.get("tags")) or None,
+        "tags": user_tags(detail) or None,
         "route_optimized": True if detail.get("route_optimized") else None,
         "email_notifications": compact(detail.get("email_notifications")),
     }

@@ -91,7 +91,7 @@ def desired_state(spec: EndpointSpec, fields: FieldRegistry | None = None) -> En
     entities: dict[str, Mapping[str, Any]] = {}
     for entity in spec.served_entities:
         entities[entity.name] = split_write_only(entity.fields, entity.name, write_only, reg)
-    managed_description = not spec.is_reference and not spec.uses_pt_route
+    managed_identity = not spec.is_reference and not spec.uses_pt_route  # /pt takes neither
     return EndpointState(
         name=spec.name,
         kind=spec.kind,
@@ -99,8 +99,8 @@ def desired_state(spec: EndpointSpec, fields: FieldRegistry | None = None) -> En
         traffic=spec.traffic,
         ai_gateway=spec.ai_gateway,
         tags=spec.tags,
-        description=spec.description if managed_description else None,
-        route_optimized=spec.route_optimized,
+        description=spec.description if managed_identity else None,
+        route_optimized=spec.route_optimized if managed_identity else None,
         email_notifications=spec.email_notifications,
         write_only=write_only,
     )

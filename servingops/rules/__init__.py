@@ -29,4 +29,5 @@ FILE_RULES: list[Callable[[Ctx], None]] = [
     e.rule_inference_table,
     e.rule_fallback,
     e.rule_smoke_dimension,
+    e.rule_reserved_tag,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from servingops.model.rest import OWNER_TAG
 from servingops.rules.context import Ctx, entity_name
 
 
@@ -167,16 +168,18 @@ def _warn_retired(ctx: Ctx, path: tuple[Any, ...], info: dict[str, Any]) -> None
 
 
 def rule_pt_description(ctx: Ctx) -> None:
-    """The ``/pt`` create route (model units) takes no description: warn that it is ignored."""
+    """The ``/pt`` create route (model units) takes no description and no route_optimized:
+    warn that they are ignored (they are unmanaged there; control-plane-api.md §2)."""
     units = any("provisioned_model_units" in e for _, e in ctx.entities())
-    if units and "description" in ctx.data:
-        ctx.warn(
-            ("description",),
-            "description is ignored for endpoints sized in provisioned_model_units",
-            "pt-description",
-            "the provisioned-throughput create route does not accept a description",
-            key=True,
-        )
+    for key in ("description", "route_optimized"):
+        if units and key in ctx.data:
+            ctx.warn(
+                (key,),
+                f"{key} is ignored for endpoints sized in provisioned_model_units",
+                "pt-description",
+                f"the provisioned-throughput create route does not accept {key}",
+                key=True,
+            )
 
 
 def rule_pay_per_token(ctx: Ctx) -> None:
@@ -255,3 +258,16 @@ def rule_smoke_dimension(ctx: Ctx) -> None:
                 f"expect.dimension is {expect}, but {model} returns {dim}-dimensional vectors",
                 "smoke-dimension",
             )
+
+
+def rule_reserved_tag(ctx: Ctx) -> None:
+    """``servingops-stack`` is the ownership tag servingops writes itself; a file may not set it."""
+    tags = ctx.data.get("tags")
+    if isinstance(tags, dict) and OWNER_TAG in tags:
+        ctx.error(
+            ("tags", OWNER_TAG),
+            f"the tag '{OWNER_TAG}' is reserved: servingops sets it to the owning stack",
+            "reserved-tag",
+            "remove it from the file; to take over an endpoint another stack owns, set adopt: true",
+            key=True,
+        )

@@ -67,6 +67,7 @@ def test_drift_is_clean_after_deploy_and_names_a_hand_edit(
             "action": "change",
             "group": "tags",
             "replace": False,
+            "steps": "",
             "old": "'hijacked'",
             "new": "'support'",
         }

@@ -104,7 +104,10 @@ class Env:
         return list((self.live(name).get("ai_gateway") or {}).get("rate_limits") or [])
 
     def tags(self, name: str) -> dict[str, str]:
-        return {t["key"]: t.get("value") for t in self.live(name).get("tags") or []}
+        """Live tags without the stack's ownership tag (asserted once, here)."""
+        tags = {t["key"]: t.get("value") for t in self.live(name).get("tags") or []}
+        assert tags.pop("servingops-stack") == f"servingops/{STACK}"
+        return tags
 
     def notifications(self, name: str) -> dict[str, Any]:
         return dict(self.live(name).get("email_notifications") or {})
@@ -164,7 +167,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         stack.set_config("servingops:token", auto.ConfigValue(plane.token, secret=True))
         with plane.client() as http:
             env = Env(stack, endpoints, plane, http)
-            assert env.changes(env.up()) == {"create": len(FILES) + 1}  # + the stack itself
+            assert env.changes(env.up()) == {
+                "create": len(FILES) + 2
+            }  # + the stack and its workspace binding
             yield env
         stack.workspace.remove_stack(STACK, force=True)
 

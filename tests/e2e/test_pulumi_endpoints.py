@@ -105,7 +105,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 def test_up_creates_every_example_and_exports_outputs(env: Env) -> None:
     result = env.up()
     files = sorted(p.stem for p in env.endpoints.glob("*.yaml"))
-    assert env.changes(result) == {"create": len(files) + 1}  # + the stack itself
+    assert env.changes(result) == {
+        "create": len(files) + 2
+    }  # + the stack and its workspace binding
     outputs = result.outputs["endpoints"].value
     assert sorted(outputs) == files
     chat = outputs["support-chat"]
@@ -261,7 +263,7 @@ def test_stack_overlay_changes_only_that_stack(env: Env) -> None:
     env.stack.set_config("servingops:overlay", auto.ConfigValue(str(overlay)))
     assert env.changes(env.up()) == {"update": 1}
     tags = {t["key"]: t["value"] for t in env.live("internal-chat")["tags"]}
-    assert tags == {"team": "platform", "env": "prod"}
+    assert tags == {"team": "platform", "env": "prod", "servingops-stack": "servingops/e2e"}
     overlay.write_text("internal-chat:\n  traffic: {nope: 100}\n")
     with pytest.raises(auto.CommandError, match="overlay for 'internal-chat' is invalid"):
         env.stack.preview(on_output=_quiet)

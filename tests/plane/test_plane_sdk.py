@@ -85,6 +85,14 @@ def test_sdk_get_and_list(w):
     assert {"chat", "databricks-meta-llama-3-3-70b-instruct"} <= names
 
 
+def test_sdk_reads_the_workspace_id_header(w, plane):
+    answer = w.api_client.do(
+        "GET", "/api/2.0/serving-endpoints", response_headers=["X-Databricks-Org-Id"]
+    )
+    assert answer["X-Databricks-Org-Id"] == plane.workspace_id
+    assert w.get_workspace_id() == int(plane.workspace_id)
+
+
 def test_sdk_update_config_and_wait(w):
     _create(w)
     endpoint = w.serving_endpoints.update_config_and_wait(

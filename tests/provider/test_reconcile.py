@@ -5,14 +5,12 @@ plane's settle timer and the waiter's sleeps, so waits are real but instant."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from plane_testing import FakeClock as PlaneClock
-from plane_testing import RunningPlane, running_plane
+from reconcile_world import World
 
 from servingops.auth import BearerToken
 from servingops.client import ControlPlaneClient
@@ -26,64 +24,9 @@ from servingops.errors import (
 from servingops.loader import load_endpoints
 from servingops.model import MASK, EndpointSpec, rest
 from servingops.model.pulumi_inputs import PreviousSpec
-from servingops.reconcile import Reconciler
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = {s.name: s for s in load_endpoints([REPO / "endpoints"]).specs}
-
-
-class SharedClock:
-    """The waiter's clock; sleeping moves the plane's clock too."""
-
-    def __init__(self, plane_clock: PlaneClock) -> None:
-        self.plane_clock = plane_clock
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.plane_clock.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.plane_clock.advance(seconds)
-
-
-class World:
-    """A running plane, a client on it and a reconciler with the shared clock."""
-
-    def __init__(self, plane: RunningPlane, clock: SharedClock) -> None:
-        self.plane = plane
-        self.clock = clock
-        self.client = ControlPlaneClient(plane.url, BearerToken(plane.token), clock=clock)
-        self.log: list[str] = []
-        self.rec = Reconciler(self.client, plane.url, clock=clock, log=self.log.append)
-        self.http = plane.client()
-
-    def writes(self) -> dict[str, int]:
-        stats = self.http.get("/__plane/stats").json()["requests"]
-        return {k: n for k, n in stats.items() if k.split()[0] != "GET" and "/api/" in k}
-
-    def reset_stats(self) -> None:
-        self.http.delete("/__plane/stats")
-
-    def fault(self, name: str, **body: Any) -> None:
-        self.http.post(f"/__plane/endpoints/{name}/fault", json=body).raise_for_status()
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    plane_clock = PlaneClock()
-    with running_plane(
-        tmp_path,
-        clock=plane_clock,
-        settle_seconds=3,
-        pt_settle_seconds=20,
-        shuffle_entities=True,
-        seed=3,
-    ) as plane:
-        w = World(plane, SharedClock(plane_clock))
-        yield w
-        w.client.close()
-        w.http.close()
 
 
 def _with(spec: EndpointSpec, **changes: Any) -> EndpointSpec:
@@ -210,21 +153,21 @@ def test_rollback_never_sends_a_placeholder_as_a_secret(world: World) -> None:
     assert _traffic(world.client.get_endpoint(spec.name)) == {"gpt": 80, "claude": 20}
 
 
-def test_create_adopts_an_endpoint_made_by_hand(world: World) -> None:
+def test_create_adopts_an_endpoint_made_by_hand_with_stack_consent(world: World) -> None:
     spec = SPECS["internal-chat"]
     body = rest.create_body(spec)
     body["config"]["traffic_config"]["routes"] = _routes(_swap(spec.traffic))
     world.client.create_endpoint(body)
+    world.rec.adopt = True
     out = world.rec.create(spec)
     assert out["state"]["traffic"] == spec.traffic
     assert any("adopting" in line for line in world.log)
 
 
-def test_adoption_can_be_switched_off(world: World) -> None:
+def test_an_endpoint_made_by_hand_is_not_taken_over_without_consent(world: World) -> None:
     spec = SPECS["internal-chat"]
     world.client.create_endpoint(rest.create_body(spec))
-    world.rec.adopt = False
-    with pytest.raises(ToolError, match="already exists and adoption is off"):
+    with pytest.raises(ToolError, match="already exists in this workspace, made outside"):
         world.rec.create(spec)
 
 

@@ -352,11 +352,26 @@ def test_503_then_success() -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
-def test_other_5xx_are_retried_with_linear_backoff(status: int) -> None:
+def test_other_5xx_are_retried_with_exponential_backoff(status: int) -> None:
     clock = FakeClock()
     server = Script(error(status), error(status), error(status), ok())
     make_client(server, clock=clock).get_endpoint("e1")
-    assert clock.sleeps == [1.0, 2.0, 3.0]
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    clock = FakeClock()
+    server = Script(*[error(503)] * 7, ok())
+    make_client(server, clock=clock).get_endpoint("e1")
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]
+
+
+def test_a_429_storm_is_ridden_out_within_the_time_budget() -> None:
+    clock = FakeClock()
+    storm = error(429, "REQUEST_LIMIT_EXCEEDED")
+    server = Script(*[storm] * 12, ok(ENDPOINT))  # about 90 s of throttling
+    assert make_client(server, clock=clock).get_endpoint("e1") == ENDPOINT
+    assert len(server.requests) == 13 and 60 < clock.slept < 300
 
 
 def test_backoff_adds_jitter_from_the_rng() -> None:
@@ -374,44 +389,77 @@ def test_backoff_adds_jitter_from_the_rng() -> None:
         rng=Half(),
     )
     client.get_endpoint("e1")
-    assert clock.sleeps == [1.5]
+    assert clock.sleeps == [0.875]  # up to a quarter less than 1 s; never above the cap
 
 
-def test_exhausted_429_raises_rate_limited_with_attempts_and_retry_after() -> None:
+def test_exhausted_429_raises_rate_limited_naming_the_budget_setting() -> None:
     clock = FakeClock()
     server = Script(error(429, "REQUEST_LIMIT_EXCEEDED", "slow down", **{"Retry-After": "2"}))
     with pytest.raises(RateLimited) as caught:
-        make_client(server, clock=clock, max_retries=3).get_endpoint("e1")
+        make_client(server, clock=clock, retry_budget_s=7).get_endpoint("e1")
     assert clock.sleeps == [2.0, 2.0, 2.0]
     assert len(server.requests) == 4
     err = caught.value
     assert err.retry_after == 2.0
     assert "429 REQUEST_LIMIT_EXCEEDED: slow down (after 4 attempts over 6 s)" in err.message
     assert "the server asked to wait 2 s" in err.hint
+    assert "7 s retry budget (servingops:retryBudgetSeconds / SERVINGOPS_RETRY_BUDGET)" in err.hint
 
 
 def test_exhausted_503_raises_server_error() -> None:
     clock = FakeClock()
     server = Script(error(503, "TEMPORARILY_UNAVAILABLE"))
     with pytest.raises(ServerError) as caught:
-        make_client(server, clock=clock, max_retries=2).update_config("e1", {})
+        make_client(server, clock=clock, retry_budget_s=5).update_config("e1", {})
     assert clock.sleeps == [1.0, 2.0]
     assert "PUT" in caught.value.message and "after 3 attempts" in caught.value.message
+
+
+def test_max_retries_still_caps_the_count_when_given() -> None:
+    server = Script(error(503))
+    with pytest.raises(ServerError):
+        make_client(server, max_retries=0).get_endpoint("e1")
+    assert len(server.requests) == 1
 
 
 def test_retries_stop_at_the_total_time_budget() -> None:
     clock = FakeClock()
     server = Script(error(429, **{"Retry-After": "30"}))
     with pytest.raises(RateLimited):
-        make_client(server, clock=clock, retry_deadline_s=45).get_endpoint("e1")
+        make_client(server, clock=clock, retry_budget_s=45).get_endpoint("e1")
     assert clock.sleeps == [30.0]
 
 
-def test_retry_after_as_a_date_falls_back_to_backoff() -> None:
+def test_a_retry_after_date_is_measured_from_the_servers_date() -> None:
     clock = FakeClock()
-    server = Script(error(429, **{"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), ok())
+    headers = {
+        "Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT",
+        "Date": "Wed, 21 Oct 2015 07:28:00 GMT",
+    }
+    server = Script(error(429, **headers), ok())
+    make_client(server, clock=clock).get_endpoint("e1")
+    assert clock.sleeps == [30.0]
+
+
+def test_an_unreadable_retry_after_falls_back_to_backoff() -> None:
+    clock = FakeClock()
+    server = Script(error(429, **{"Retry-After": "soon"}), ok())
     make_client(server, clock=clock).get_endpoint("e1")
     assert clock.sleeps == [1.0]
+
+
+def test_retry_after_zero_still_waits_a_second() -> None:
+    clock = FakeClock()
+    server = Script(error(503, **{"Retry-After": "0"}), ok())
+    make_client(server, clock=clock).get_endpoint("e1")
+    assert clock.sleeps == [1.0]
+
+
+def test_a_huge_retry_after_is_capped() -> None:
+    clock = FakeClock()
+    server = Script(error(429, **{"Retry-After": "3600"}), ok())
+    make_client(server, clock=clock).get_endpoint("e1")
+    assert clock.sleeps == [60.0]
 
 
 def test_400_is_not_retried() -> None:
@@ -484,17 +532,69 @@ def test_create_conflict_after_a_retried_failure_says_it_may_have_been_created()
 # -- transport errors ----------------------------------------------------------------------
 
 
-def test_connection_refused_becomes_unreachable_with_a_plane_hint() -> None:
+def test_a_host_that_never_answered_gets_two_tries_not_the_whole_budget() -> None:
     clock = FakeClock()
     server = Script(httpx.ConnectError("[Errno 111] Connection refused"))
     with pytest.raises(ControlPlaneUnreachable) as caught:
-        make_client(server, clock=clock, max_retries=2).get_endpoint("e1")
-    assert clock.sleeps == [1.0, 2.0]
+        make_client(server, clock=clock).get_endpoint("e1")
+    assert clock.sleeps == [1.0] and len(server.requests) == 2
     err = caught.value
-    assert f"get_endpoint of endpoint 'e1' failed: GET {HOST}{API}/e1" in err.message
-    assert "Connection refused" in err.message and "after 3 attempts" in err.message
+    assert err.message.startswith(
+        f"control plane at {HOST} could not be reached "
+        "(is the host right? is the plane running?): "
+        f"get_endpoint of endpoint 'e1' failed: GET {HOST}{API}/e1"
+    )
+    assert "Connection refused" in err.message and "after 2 attempts" in err.message
     assert "make demo" in err.hint
     assert isinstance(err.__cause__, httpx.ConnectError)
+
+
+def test_a_connect_timeout_names_the_host_the_time_and_the_setting() -> None:
+    server = Script(httpx.ConnectTimeout("timed out"))
+    with pytest.raises(ControlPlaneUnreachable) as caught:
+        make_client(server, connect_timeout_s=4).create_endpoint({"name": "e1"})
+    assert len(server.requests) == 2  # nothing was sent: safe to try a POST again
+    err = caught.value
+    assert f"control plane at {HOST} did not answer within 4 s (is the host right?" in err.message
+    assert "servingops:connectTimeoutSeconds / SERVINGOPS_CONNECT_TIMEOUT (now 4 s)" in err.hint
+
+
+def test_after_a_host_failed_once_later_calls_try_once() -> None:
+    server = Script(httpx.ConnectError("refused"))
+    client = make_client(server)
+    for name in ("a", "b", "c"):
+        with pytest.raises(ControlPlaneUnreachable):
+            client.get_endpoint(name)
+    assert len(server.requests) == 2 + 1 + 1
+
+
+def test_the_first_get_waits_the_connect_timeout_for_an_answer_later_ones_the_timeout() -> None:
+    server = Script(ok())
+    client = make_client(server, timeout=120, connect_timeout_s=5)
+    client.get_endpoint("e1")
+    client.get_endpoint("e1")
+    first, second = (r.extensions["timeout"] for r in server.requests)
+    assert (first["connect"], first["read"]) == (5, 5)
+    assert (second["connect"], second["read"]) == (5, 120)
+
+
+def test_a_silent_first_answer_fails_fast_naming_the_connect_setting() -> None:
+    server = Script(httpx.ReadTimeout("timed out"))
+    with pytest.raises(ControlPlaneUnreachable) as caught:
+        make_client(server, connect_timeout_s=3).get_endpoint("e1")
+    assert len(server.requests) == 2
+    assert "did not answer within 3 s" in caught.value.message
+    assert "servingops:connectTimeoutSeconds / SERVINGOPS_CONNECT_TIMEOUT" in caught.value.hint
+
+
+def test_connection_errors_after_the_host_answered_are_retried_within_the_budget() -> None:
+    clock = FakeClock()
+    refused = httpx.ConnectError("refused")
+    server = Script(ok(), *[refused] * 6, ok(ENDPOINT))
+    client = make_client(server, clock=clock)
+    client.get_endpoint("e1")
+    assert client.get_endpoint("e1") == ENDPOINT
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
 
 def test_connection_error_then_success() -> None:
@@ -507,11 +607,28 @@ def test_read_timeout_is_retried_for_get_but_not_for_create() -> None:
     get_server = Script(timeout, ok())
     make_client(get_server).get_endpoint("e1")
     assert len(get_server.requests) == 2
-    create_server = Script(timeout, ok())
+    create_server = Script(ok(), timeout, ok())
+    client = make_client(create_server, timeout=90)
+    client.list_endpoints()
     with pytest.raises(ControlPlaneUnreachable) as caught:
-        make_client(create_server).create_endpoint({"name": "e1"})
-    assert len(create_server.requests) == 1
-    assert "did not answer in time" in caught.value.hint
+        client.create_endpoint({"name": "e1"})
+    assert len(create_server.requests) == 2
+    assert caught.value.message.startswith("cannot reach the control plane: create_endpoint")
+    assert "no answer within 90 s: retry, or raise servingops:httpTimeoutSeconds / " in (
+        caught.value.hint
+    )
+    assert "SERVINGOPS_HTTP_TIMEOUT" in caught.value.hint
+
+
+def test_read_timeouts_of_a_get_are_retried_until_the_budget_is_spent() -> None:
+    clock = FakeClock()
+    server = Script(ok(), httpx.ReadTimeout("timed out"))
+    client = make_client(server, clock=clock, retry_budget_s=20)
+    client.get_endpoint("e1")
+    with pytest.raises(ControlPlaneUnreachable) as caught:
+        client.get_endpoint("e1")
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]
+    assert "20 s retry budget (servingops:retryBudgetSeconds" in caught.value.hint
 
 
 # -- query ---------------------------------------------------------------------------------
@@ -566,12 +683,32 @@ def test_query_non_json_body_is_a_redacted_excerpt() -> None:
     assert result.error_message == result.text
 
 
-def test_query_transport_error_raises_unreachable() -> None:
-    server = Script(httpx.ReadError("connection reset"))
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadError("connection reset"), httpx.ConnectError("refused")]
+)
+def test_query_transport_error_raises_unreachable_without_retrying(
+    failure: httpx.TransportError,
+) -> None:
+    server = Script(failure)
     with pytest.raises(ControlPlaneUnreachable) as caught:
         make_client(server).query_endpoint("e1", {}, timeout=5)
     assert "query_endpoint of endpoint 'e1'" in caught.value.message
-    assert len(server.requests) == 1
+    assert len(server.requests) == 1  # the smoke checker decides what to re-send
+
+
+def test_query_read_timeout_hint_names_the_smoke_timeout() -> None:
+    server = Script(httpx.ReadTimeout("slow"))
+    with pytest.raises(ControlPlaneUnreachable) as caught:
+        make_client(server).query_endpoint("e1", {}, timeout=5)
+    assert "raise smoke.timeout_seconds in the endpoint file" in caught.value.hint
+
+
+def test_query_result_carries_retry_after_and_masks_sent_secrets_in_its_json() -> None:
+    echo = {"choices": [{"message": {"content": f"your token is {TOKEN}"}}]}
+    server = Script(httpx.Response(429, json=echo, headers={"Retry-After": "4"}))
+    result = make_client(server).query_endpoint("e1", {}, timeout=5)
+    assert result.retry_after == 4.0
+    assert TOKEN not in json.dumps(result.json) and "(hidden)" in json.dumps(result.json)
 
 
 # -- OAuth M2M through the client ----------------------------------------------------------
@@ -767,6 +904,6 @@ def test_retry_budget_starts_at_the_first_failure_not_at_a_long_409_wait() -> No
     clock = FakeClock()
     busy = error(409, "RESOURCE_CONFLICT")
     server = Script(*([busy] * 20), error(503, "TEMPORARILY_UNAVAILABLE"), ok(ENDPOINT))
-    client = make_client(server, clock=clock, retry_deadline_s=30, conflict_wait_s=600)
+    client = make_client(server, clock=clock, retry_budget_s=30, conflict_wait_s=600)
     assert client.update_config("e1", {}) == ENDPOINT
     assert sum(clock.sleeps) > 30

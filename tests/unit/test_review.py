@@ -70,6 +70,7 @@ def test_json_is_machine_readable() -> None:
         "action": "change",
         "group": "config",
         "replace": False,
+        "steps": "",
         "old": "90",
         "new": "50",
     }

@@ -1,4 +1,5 @@
-"""Smoke checks with a scripted querier: request shape, answer shape, expect, redaction."""
+"""Smoke checks with a scripted querier: request shape, answer shape, expect, redaction,
+and re-sending queries that met a 429, a 503 or no connection."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
+from fakes import FakeClock
 
-from servingops.errors import SmokeFailed
+from servingops.errors import ControlPlaneUnreachable, SmokeFailed
 from servingops.model import EndpointSpec, SmokeSpec
-from servingops.smoke import build_request, raise_on_failure, run_smoke
+from servingops.smoke import SmokeRetry, build_request, raise_on_failure, run_smoke
 
 KEY = "sk-PLAINTEXT-0123456789"
 
@@ -22,18 +25,27 @@ class Answer:
     text: str = ""
     served_model_name: str | None = None
     latency_ms: float = 10.0
+    retry_after: float | None = None
 
 
 @dataclass
 class Querier:
-    answer: Answer
+    """Answers from a script (the last answer repeats); exceptions are raised."""
+
+    answer: Answer | Exception
+    more: tuple[Answer | Exception, ...] = ()
     calls: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+    clock: FakeClock = field(default_factory=FakeClock)
 
     def query_endpoint(
         self, name: str, body: dict[str, Any], *, entity: str | None = None, timeout: float
     ) -> Answer:
         self.calls.append((name, body, entity))
-        return self.answer
+        script = (self.answer, *self.more)
+        answer = script[min(len(self.calls), len(script)) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 def _spec(task: str = "llm/v1/chat", **smoke: Any) -> EndpointSpec:
@@ -117,3 +129,68 @@ def test_failure_names_endpoint_status_and_never_echoes_a_key() -> None:
 def test_disabled_smoke_sends_nothing() -> None:
     querier = Querier(Answer(200, CHAT_OK))
     assert run_smoke(querier, _spec(enabled=False)) == [] and querier.calls == []
+
+
+# -- transient failures are sent again -------------------------------------------------------
+
+
+def unreachable(cause: Exception) -> ControlPlaneUnreachable:
+    err = ControlPlaneUnreachable(f"cannot reach the control plane: {cause}")
+    err.__cause__ = cause
+    return err
+
+
+def test_a_503_is_sent_again_and_the_outcome_counts_the_tries() -> None:
+    querier = Querier(
+        Answer(503, {"error_code": "TEMPORARILY_UNAVAILABLE"}), (Answer(200, CHAT_OK),)
+    )
+    [outcome] = run_smoke(querier, _spec())
+    assert outcome.ok and outcome.tries == 2 and outcome.status == 200
+    assert querier.clock.sleeps == [1.0]  # the client's clock, shared by default
+
+
+def test_a_429_storm_fails_after_three_tries_honouring_retry_after() -> None:
+    clock = FakeClock()
+    querier = Querier(Answer(429, {"error_code": "REQUEST_LIMIT_EXCEEDED"}, retry_after=4))
+    [outcome] = run_smoke(querier, _spec(), clock=clock)
+    assert not outcome.ok and outcome.tries == 3 and len(querier.calls) == 3
+    assert clock.sleeps == [4.0, 4.0]
+    assert "chat (route): HTTP 429, 10 ms, after 3 tries" in outcome.describe()
+
+
+def test_retry_after_is_capped_and_backoff_doubles() -> None:
+    clock = FakeClock()
+    querier = Querier(Answer(429, {}, retry_after=3600), (Answer(503, {}),))
+    run_smoke(querier, _spec(), clock=clock, retry=SmokeRetry(tries=4))
+    assert clock.sleeps == [10.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 500])
+def test_other_errors_are_judged_at_once(status: int) -> None:
+    querier = Querier(Answer(status, {"error_code": "X"}), (Answer(200, CHAT_OK),))
+    [outcome] = run_smoke(querier, _spec())
+    assert not outcome.ok and outcome.tries == 1 and querier.clock.sleeps == []
+
+
+def test_a_dropped_connection_is_sent_again() -> None:
+    dropped = unreachable(httpx.RemoteProtocolError("closed"))
+    querier = Querier(dropped, (dropped, Answer(200, CHAT_OK)))
+    [outcome] = run_smoke(querier, _spec())
+    assert outcome.ok and outcome.tries == 3
+
+
+def test_no_answer_at_all_is_a_failed_outcome_with_status_0() -> None:
+    querier = Querier(unreachable(httpx.ConnectError(f"refused, key {KEY}")))
+    outcomes = run_smoke(querier, _spec())
+    [outcome] = outcomes
+    assert (outcome.ok, outcome.status, outcome.tries) == (False, 0, 3)
+    assert outcome.problem.startswith("no answer: cannot reach the control plane: refused")
+    assert KEY not in outcome.problem
+    with pytest.raises(SmokeFailed, match=r"chat \(route\): HTTP 0"):
+        raise_on_failure(outcomes)
+
+
+def test_a_timed_out_query_is_not_sent_again() -> None:
+    querier = Querier(unreachable(httpx.ReadTimeout("slow")), (Answer(200, CHAT_OK),))
+    [outcome] = run_smoke(querier, _spec())
+    assert (outcome.ok, outcome.tries, len(querier.calls)) == (False, 1, 1)

@@ -134,6 +134,39 @@ def test_entity_messages_are_redacted() -> None:
     assert "abc123xyz" not in str(caught.value)
 
 
+KEY = "sk-plaintext-0123456789abcdef"  # not credential-shaped: only the secrets list hides it
+
+
+def test_update_failed_redacts_the_secrets_of_the_request() -> None:
+    entity = {"name": "gpt", "state": {"deployment_state_message": f"key {KEY} is invalid"}}
+    failed = endpoint("UPDATE_FAILED", pending_config={"served_entities": [entity]})
+    with pytest.raises(UpdateFailed) as caught:
+        wait(FakeEndpoints(failed), FakeClock(), secrets=(KEY,))
+    assert KEY not in str(caught.value)
+    assert "served entity 'gpt' (no deployment state): key (hidden) is invalid" in str(caught.value)
+
+
+def test_wait_timeout_redacts_the_secrets_of_the_request() -> None:
+    entity = {"name": "gpt", "state": {"deployment_state_message": f"validating {KEY}"}}
+    stuck = endpoint("IN_PROGRESS", pending_config={"served_entities": [entity]})
+    with pytest.raises(WaitTimeout) as caught:
+        wait(FakeEndpoints(stuck), FakeClock(), deadline_s=3, secrets=(KEY,))
+    assert KEY not in str(caught.value) and "validating (hidden)" in str(caught.value)
+
+
+def test_an_error_from_polling_is_redacted_in_place() -> None:
+    gone = NotFound(f"gone {KEY}", status=404, code="X", method="GET", url="u", hint=KEY)
+    with pytest.raises(NotFound) as caught:
+        wait(FakeEndpoints(gone), FakeClock(), secrets=(KEY,))
+    assert caught.value is gone
+    assert KEY not in str(caught.value) + repr(caught.value.args) + caught.value.hint
+
+
+def test_describe_state_redacts_secrets() -> None:
+    body = {"state": {"config_update": "IN_PROGRESS", "ready": f"NOT_READY: {KEY}"}}
+    assert describe_state(body, (KEY,)) == "config_update=IN_PROGRESS, ready=NOT_READY: (hidden)"
+
+
 def test_times_out_at_the_deadline_with_the_last_state() -> None:
     clock = FakeClock()
     stuck = endpoint(

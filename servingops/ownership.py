@@ -1,0 +1,97 @@
+"""Who may touch a live endpoint: this stack's, or another owner's with consent.
+
+Every endpoint a stack creates or adopts carries the ownership tag
+(``servingops.model.rest.OWNER_TAG`` = ``<project>/<stack>``). The rules, as the peers
+have them (Terraform and bundles answer "already exists" until an explicit import):
+
+* an endpoint that carries this stack's tag is ours: update, delete, and a create that
+  finds it (a run that died after the create) converges on it;
+* an endpoint without the tag (made by hand) is taken over only with consent: the
+  file's ``adopt: true`` or the stack-wide ``servingops:adopt``;
+* an endpoint tagged by another stack is taken over only with the file's own
+  ``adopt: true``, and never updated or deleted in passing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from servingops.errors import ToolError
+from servingops.model.endpoint import EndpointSpec
+from servingops.model.rest import OWNER_TAG, owner_of
+
+__all__ = [
+    "NotOurs",
+    "WorkspaceMismatch",
+    "check_delete",
+    "check_takeover",
+    "check_update",
+    "check_workspace",
+]
+
+
+class NotOurs(ToolError):
+    """Raised when an endpoint belongs to someone else and there is no consent to take it."""
+
+
+class WorkspaceMismatch(ToolError):
+    """Raised when the credentials reach a workspace other than the one the stack manages."""
+
+
+def check_workspace(what: str, recorded: str | None, seen: str) -> None:
+    """Refuse to act on ``what`` in a workspace other than the ``recorded`` one.
+
+    ``recorded`` is the workspace id (or host) stored at the last write; None for
+    records written before it was kept (nothing to compare).
+    """
+    if recorded and recorded != seen:
+        raise WorkspaceMismatch(
+            f"{what} is managed in workspace {recorded}, but the credentials reach "
+            f"workspace {seen}: refusing to read, change or delete it there",
+            hint="check DATABRICKS_HOST / servingops:host; to move the stack on purpose, "
+            "`pulumi config set servingops:allowWorkspaceChange true` and run `up`",
+        )
+
+
+def check_takeover(spec: EndpointSpec, detail: Mapping[str, Any], *, stack_adopt: bool) -> str:
+    """Allow a create that finds ``spec.name`` live, or raise ``NotOurs``; returns why."""
+    owner = owner_of(detail)
+    if spec.owner is not None and owner == spec.owner:
+        return "it carries this stack's ownership tag (a run that stopped after creating it)"
+    if spec.adopt:
+        return "the file says adopt: true"
+    if owner is None and stack_adopt:
+        return "servingops:adopt is set for this stack"
+    raise NotOurs(_refusal(spec.name, owner), hint=_adopt_hint(spec, owner))
+
+
+def check_update(spec: EndpointSpec, detail: Mapping[str, Any]) -> None:
+    """Refuse to change an endpoint that another stack has tagged since."""
+    owner = owner_of(detail)
+    if owner is not None and spec.owner is not None and owner != spec.owner and not spec.adopt:
+        raise NotOurs(
+            f"endpoint '{spec.name}' is now owned by stack '{owner}' ({OWNER_TAG} tag); "
+            "refusing to change it",
+            hint=f"remove it from this stack, or set adopt: true in {spec.source or 'its file'}",
+        )
+
+
+def check_delete(spec: EndpointSpec, detail: Mapping[str, Any]) -> bool:
+    """True when deleting is ours to do; False for an endpoint another stack owns now."""
+    owner = owner_of(detail)
+    return owner is None or spec.owner is None or owner == spec.owner
+
+
+def _refusal(name: str, owner: str | None) -> str:
+    if owner is None:
+        return f"endpoint '{name}' already exists in this workspace, made outside servingops"
+    return f"endpoint '{name}' already exists and belongs to stack '{owner}' ({OWNER_TAG} tag)"
+
+
+def _adopt_hint(spec: EndpointSpec, owner: str | None) -> str:
+    where = spec.source or f"endpoints/{spec.name}.yaml"
+    steps = f"compare it first (`servingops export {spec.name}`), then set `adopt: true` in {where}"
+    if owner is None:
+        steps += " or `pulumi config set servingops:adopt true` for every hand-made endpoint"
+    return steps + "; or rename the endpoint in the file"
