@@ -108,7 +108,8 @@ class EndpointProvider(ResourceProvider):
         try:
             why = self._run(lambda r: r.takeover_reason(spec))
         except NotOurs as err:
-            return CheckResult(news, [CheckFailure("spec", f"{err.message}\n  hint: {err.hint}")])
+            failure = CheckFailure("source", f"{err.message}\n  hint: {err.hint}")
+            return CheckResult(news, [failure])  # "source": Pulumi prints the file, not the spec
         except ToolError:
             return CheckResult(news, [])  # unreachable now: create decides (and says why)
         return CheckResult({**news, "operation": "adopt"} if why else news, [])

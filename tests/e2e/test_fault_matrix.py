@@ -185,6 +185,7 @@ def test_an_endpoint_made_by_hand_needs_consent(new_stack: Any, http: httpx.Clie
         env.preview()
     text = failed_up(env, "made outside servingops")
     assert "servingops export m-hand" in text
+    assert "property spec value" not in text  # names the file, does not dump the spec
     assert owner_tag(env.live("m-hand")) is None  # untouched
     env.edit("m-hand", adopt=True)
     assert re.search(r'operation\s*:\s*"adopt"', env.cli("preview", "--diff").stdout)
