@@ -519,8 +519,9 @@ class ControlPlaneClient:
             attempts.retry_started = now  # not at the start of a long 409 wait
         elapsed = now - attempts.retry_started
         capped = settings.max_retries is not None and attempts.retries >= settings.max_retries
-        if capped or elapsed + delay > settings.retry_budget_s:
-            return None
+        asked = retry_after if retry_after is not None else delay  # the server's own wish
+        if capped or elapsed + max(delay, asked) > settings.retry_budget_s:
+            return None  # the budget cannot cover it: give up now, not after waiting
         attempts.retries += 1
         return delay
 

@@ -455,11 +455,20 @@ def test_retry_after_zero_still_waits_a_second() -> None:
     assert clock.sleeps == [1.0]
 
 
-def test_a_huge_retry_after_is_capped() -> None:
+def test_a_long_retry_after_within_the_budget_is_capped() -> None:
     clock = FakeClock()
-    server = Script(error(429, **{"Retry-After": "3600"}), ok())
+    server = Script(error(429, **{"Retry-After": "200"}), ok())
     make_client(server, clock=clock).get_endpoint("e1")
     assert clock.sleeps == [60.0]
+
+
+def test_a_retry_after_beyond_the_budget_fails_at_once() -> None:
+    clock = FakeClock()
+    server = Script(error(429, **{"Retry-After": "3600"}), ok())
+    with pytest.raises(ToolError) as caught:
+        make_client(server, clock=clock).get_endpoint("e1")
+    assert (len(server.requests), clock.sleeps) == (1, [])  # no request it asked us not to send
+    assert "429" in str(caught.value)
 
 
 def test_400_is_not_retried() -> None:
