@@ -11,66 +11,28 @@ each leaves it converged.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
-from plane_testing import RunningPlane, running_plane
-from pulumi import automation as auto
-
-from providers import engine
+from plane_testing import running_plane
+from stackenv import REPO, StackEnv, make_stack
 
 pytestmark = pytest.mark.e2e
-REPO = engine.REPO_ROOT
 STACK = "three-states"
 LIMIT = {"calls": 100, "renewal_period": "minute", "key": "user"}
 ONCALL = "oncall@example.com"
 
 
-@dataclass
-class Env:
-    """The stack under test, its endpoint folder, and the plane it reconciles against."""
-
-    stack: auto.Stack
-    endpoints: Path
-    plane: RunningPlane
-    http: httpx.Client
-
-    def up(self) -> auto.UpResult:
-        return self.stack.up(on_output=_quiet)
-
-    def changes(self, result: Any) -> dict[str, int]:
-        return {k: v for k, v in (result.summary.resource_changes or {}).items() if k != "same"}
-
-    def edit(self, name: str, **changes: Any) -> None:
-        """Set keys of an endpoint file; a value of ``None`` removes the key (absent)."""
-        path = self.endpoints / f"{name}.yaml"
-        data = yaml.safe_load(path.read_text()) | changes
-        data = {k: v for k, v in data.items() if v is not None}
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+class Env(StackEnv):
+    """``StackEnv`` plus the reads and CLI runs these tests assert on."""
 
     def live(self, name: str) -> dict[str, Any]:
         response = self.http.get(f"/api/2.0/serving-endpoints/{name}")
         response.raise_for_status()
         return dict(response.json())
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the real pulumi CLI in the project with the stack's offline environment."""
-        env = {**os.environ, **self.stack.workspace.env_vars}
-        return subprocess.run(
-            [str(engine.find_pulumi()), *args, "--stack", STACK, "--non-interactive"],
-            cwd=self.stack.workspace.work_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
 
     def servingops(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the installed ``servingops`` CLI against the plane (DATABRICKS_* set)."""
@@ -144,34 +106,13 @@ FILES = {
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("three-states")
-    project = tmp / "project"
-    project.mkdir()
-    shutil.copy(REPO / "__main__.py", project / "__main__.py")
-    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    settings["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
-    (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
-    endpoints = project / "endpoints"
-    endpoints.mkdir()
-    for name, data in FILES.items():
-        (endpoints / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     with running_plane(tmp, settle_seconds=0, pt_settle_seconds=0) as plane:
-        opts = engine.workspace_options(
-            project,
-            pulumi_home=tmp / "home",
-            backend_dir=tmp / "state",
-            passphrase_file=tmp / "passphrase",
-        )
-        stack = auto.create_or_select_stack(stack_name=STACK, work_dir=str(project), opts=opts)
-        stack.set_config("servingops:endpoints", auto.ConfigValue(str(endpoints)))
-        stack.set_config("servingops:host", auto.ConfigValue(plane.url))
-        stack.set_config("servingops:token", auto.ConfigValue(plane.token, secret=True))
         with plane.client() as http:
-            env = Env(stack, endpoints, plane, http)
-            assert env.changes(env.up()) == {
-                "create": len(FILES) + 2
-            }  # + the stack and its workspace binding
+            env = Env(**vars(make_stack(tmp, plane, http, STACK, FILES)))
+            # + the stack and its workspace binding
+            assert env.changes(env.up()) == {"create": len(FILES) + 2}
             yield env
-        stack.workspace.remove_stack(STACK, force=True)
+        env.stack.workspace.remove_stack(STACK, force=True)
 
 
 def test_rate_limits_emptied_then_gateway_emptied_clear_live(env: Env) -> None:
