@@ -41,6 +41,8 @@ class Report:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
+    ignored: int = 0
+    """Files in the searched folders that are not endpoint files (not ``*.yaml``/``*.yml``)."""
 
     def add(self, diags: Iterable[Diagnostic]) -> None:
         """Append findings."""
@@ -113,7 +115,12 @@ FORMATTERS: dict[str, Callable[[Report], str]] = {
 
 def _summary(report: Report) -> str:
     e, w = len(report.errors), len(report.warnings)
-    return f"{report.files} file(s) checked: {e} error(s), {w} warning(s)"
+    line = f"{report.files} file(s) checked: {e} error(s), {w} warning(s)"
+    if report.ignored:
+        line += f" ({report.ignored} other file(s) ignored: only *.yaml and *.yml files are read)"
+    elif not report.files:
+        line += " (no *.yaml or *.yml files found)"
+    return line
 
 
 def _gh_msg(text: str) -> str:

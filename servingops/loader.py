@@ -17,9 +17,8 @@ from servingops.model.endpoint import EndpointSpec
 from servingops.rules import FILE_RULES
 from servingops.rules.context import Ctx
 from servingops.schema import check_schema
+from servingops.sourcefile import FileSearch, find_sources, read_source
 from servingops.yamlsrc import Position, YamlDoc, YamlProblem, parse_yaml
-
-SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -43,18 +42,16 @@ class _Parsed:
 
 
 def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Endpoint files under ``paths`` (files as given, folders searched), sorted."""
-    files: list[Path] = []
-    problems: list[Diagnostic] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(_file_problem(str(path), "no such file or folder", "check the path"))
-    return files, problems
+    """Endpoint files under ``paths`` and findings for the ones refused (see ``sourcefile``)."""
+    search = find_sources(paths)
+    return search.files, _search_problems(search)
+
+
+def _search_problems(search: FileSearch) -> list[Diagnostic]:
+    problems = [_file_problem(str(r.path), r.reason, r.hint) for r in search.refused]
+    for path in search.missing:
+        problems.append(_file_problem(str(path), "no such file or folder", "check the path"))
+    return problems
 
 
 def load_endpoints(
@@ -65,10 +62,12 @@ def load_endpoints(
 ) -> LoadResult:
     """Load and check every endpoint file under ``paths``."""
     cat = catalogue or load_catalogue()
-    files, problems = find_files(paths)
+    search = find_sources(paths)
     result = LoadResult()
-    result.report.add(problems)
-    result.report.files = len(files)
+    result.report.add(_search_problems(search))
+    result.report.files = len(search.files) + len(search.refused)
+    result.report.ignored = search.ignored
+    files = search.files
     parsed = [p for p in (_guarded(f, cat, allow_plaintext, result.report) for f in files) if p]
     result.report.add(_cross_file(parsed))
     bad = {d.file for d in result.report.errors}
@@ -96,7 +95,7 @@ def _check_file(
 ) -> _Parsed | None:
     file = str(path)
     try:
-        doc = parse_yaml(_read(path))
+        doc = parse_yaml(read_source(path))
     except YamlProblem as err:
         report.add([_file_problem(file, err.message, err.hint, err.pos.line, err.pos.col)])
         return None
@@ -122,25 +121,6 @@ def check_document(
             rule(ctx)
         found = ctx.found
     return [d for d in found if d.severity == ERROR]
-
-
-def _read(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > 1024 * 1024:
-            raise YamlProblem(
-                f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)",
-                Position(1, 1),
-                "an endpoint file describes one endpoint; split or trim it",
-            )
-        return path.read_text("utf-8")
-    except UnicodeDecodeError as err:
-        data = path.read_bytes()[: err.start]
-        pos = Position(data.count(b"\n") + 1, err.start - (data.rfind(b"\n") + 1) + 1)
-        message = f"file is not UTF-8 text (byte {err.start})"
-        raise YamlProblem(message, pos, "save it as UTF-8") from None
-    except OSError as err:
-        raise YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1)) from None
 
 
 def _cross_file(parsed: list[_Parsed]) -> list[Diagnostic]:

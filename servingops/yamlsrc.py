@@ -97,6 +97,7 @@ def _compose(text: str) -> yaml.Node | None:
         ) from None
     except yaml.YAMLError as err:
         raise YamlProblem(f"not valid YAML: {err}", Position(1, 1)) from None
+    nodes = [n for n in nodes if not _is_empty_document(n)]
     if len(nodes) > 1:
         mark = nodes[1].start_mark
         raise YamlProblem(
@@ -107,11 +108,23 @@ def _compose(text: str) -> yaml.Node | None:
     return nodes[0] if nodes else None
 
 
+def _is_empty_document(node: yaml.Node) -> bool:
+    """A document with no content at all (a bare ``---``), not an explicit ``null``/``~``."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and node.value == ""
+    )
+
+
 def _problem_from(err: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = err.problem_mark or err.context_mark
-    pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
     what = " ".join(p for p in (err.context, err.problem) if p)
     hint = ""
+    if err.context == "while scanning a quoted scalar" and err.context_mark is not None:
+        mark = err.context_mark  # where the quote opens, not where the file ends
+        hint = "the quote that starts here is never closed"
+    pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         hint = "YAML indentation must use spaces, not tabs"
     return YamlProblem(f"YAML syntax error: {what}", pos, hint)
@@ -178,20 +191,31 @@ class _Builder:
 
 
 def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """Key/value node pairs with YAML merge keys (``<<: *base``) expanded, local keys last."""
+    """Key/value node pairs with YAML merge keys (``<<: *base``) expanded, local keys last.
+
+    The merge-key spec (https://yaml.org/type/merge.html): keys written in the mapping
+    override merged ones, and with a list of sources ``<<: [*a, *b]`` the first source
+    that has a key wins. Duplicates among the mapping's own keys are still refused.
+    """
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
-    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    merged: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
     for key, value in node.value:
-        if key.tag == "tag:yaml.org,2002:merge":
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            for src in sources:
-                if not isinstance(src, yaml.MappingNode):
-                    raise YamlProblem("a merge key (<<) must point at a mapping", _pos(src))
-                merged.extend(_merged_pairs(src))
-        else:
+        if key.tag != "tag:yaml.org,2002:merge":
             pairs.append((key, value))
-    own = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
-    return [(k, v) for k, v in merged if k.value not in own] + pairs
+            continue
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for src in sources:
+            if not isinstance(src, yaml.MappingNode):
+                raise YamlProblem("a merge key (<<) must point at a mapping", _pos(src))
+            for k, v in _merged_pairs(src):
+                merged.setdefault(_merge_id(k), (k, v))
+    own = {_merge_id(k) for k, _ in pairs}
+    return [kv for ident, kv in merged.items() if ident not in own] + pairs
+
+
+def _merge_id(node: yaml.Node) -> Any:
+    """What makes two keys the same key for merging (tag and text of a scalar)."""
+    return (node.tag, node.value) if isinstance(node, yaml.ScalarNode) else id(node)
 
 
 def _scalar(node: yaml.Node) -> Any:
