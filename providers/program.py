@@ -19,6 +19,7 @@ import pulumi
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import format_text
+from servingops.escape import for_text
 from servingops.loader import check_document, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import to_inputs
@@ -48,7 +49,8 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     result = load_endpoints([folder], allow_plaintext=allow)
     refuse_empty(result.report.files, folder, allow_empty=cfg.get_bool("allowEmpty") or False)
     for warning in result.report.warnings:
-        pulumi.log.warn(f"{warning.file}:{warning.line}:{warning.col}: {warning.message}")
+        where = f"{for_text(warning.file)}:{warning.line}:{warning.col}"
+        pulumi.log.warn(f"{where}: {for_text(warning.message)}")
     if not result.ok:
         raise pulumi.RunError("invalid endpoint files:\n" + format_text(result.report))
     overlay_file = cfg.get("overlay")
@@ -71,8 +73,9 @@ def _overlaid(spec: EndpointSpec, overlay_file: str, allow: bool) -> EndpointSpe
     raw = apply_overlay(dict(spec.raw), load_overlay(overlay_file).get(spec.name))
     problems = check_document(raw, overlay_file, allow_plaintext=allow)
     if problems:
-        lines = "\n".join(f"  {d.json_path}: {d.message}" for d in problems)
-        raise pulumi.RunError(f"{overlay_file}: overlay for '{spec.name}' is invalid:\n{lines}")
+        lines = "\n".join(f"  {for_text(d.json_path)}: {for_text(d.message)}" for d in problems)
+        where = for_text(overlay_file)
+        raise pulumi.RunError(f"{where}: overlay for '{spec.name}' is invalid:\n{lines}")
     return EndpointSpec.from_mapping(raw, spec.source)
 
 

@@ -20,6 +20,7 @@ from servingops import plugins, review
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
+from servingops.escape import for_text
 from servingops.export import export_endpoint, to_yaml
 from servingops.loader import check_document, load_endpoints
 from servingops.model.endpoint import EndpointSpec
@@ -86,7 +87,9 @@ def export(args: argparse.Namespace) -> int:
         raw = export_endpoint(client.get_endpoint(args.name), load_catalogue())
     text = to_yaml(raw)
     for problem in check_document(raw, args.name, allow_plaintext=True):
-        print(f"warning: {problem.json_path}: {problem.message}", file=sys.stderr)
+        print(
+            f"warning: {for_text(problem.json_path)}: {for_text(problem.message)}", file=sys.stderr
+        )
     if args.output == "-":
         sys.stdout.write(text)
     else:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
+from servingops.escape import for_github_message, for_github_property, for_json, for_text
 from servingops.yamlsrc import Path
 
 ERROR = "error"
@@ -72,25 +73,27 @@ def json_path(path: Path) -> str:
 
 
 def format_text(report: Report) -> str:
-    """Compiler-style lines, then a one-line summary."""
+    """Compiler-style lines, then a one-line summary; user text goes through ``for_text``."""
     lines: list[str] = []
     for d in report.sorted():
-        lines.append(f"{d.file}:{d.line}:{d.col}: {d.severity}: {d.message} [{d.rule}]")
+        where = f"{for_text(d.file)}:{d.line}:{d.col}"
+        lines.append(f"{where}: {d.severity}: {for_text(d.message)} [{for_text(d.rule)}]")
         if d.json_path != "$":
-            lines.append(f"  at {d.json_path}")
+            lines.append(f"  at {for_text(d.json_path)}")
         if d.hint:
-            lines.append(f"  hint: {d.hint}")
+            lines.append(f"  hint: {for_text(d.hint)}")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
 
 
 def format_json(report: Report) -> str:
-    """One JSON object: summary counts and every finding."""
+    """One JSON object: summary counts and every finding (strings through ``for_json``)."""
     body = {
         "files": report.files,
+        "ignored": report.ignored,
         "errors": len(report.errors),
         "warnings": len(report.warnings),
-        "diagnostics": [asdict(d) for d in report.sorted()],
+        "diagnostics": [for_json(asdict(d)) for d in report.sorted()],
     }
     return json.dumps(body, indent=2) + "\n"
 
@@ -100,8 +103,9 @@ def format_github(report: Report) -> str:
     lines = []
     for d in report.sorted():
         text = f"{d.message} ({d.json_path})" + (f" hint: {d.hint}" if d.hint else "")
-        props = f"file={_gh(d.file)},line={d.line},col={d.col},title={_gh(d.rule)}"
-        lines.append(f"::{d.severity} {props}::{_gh_msg(text)}")
+        file, title = for_github_property(d.file), for_github_property(d.rule)
+        props = f"file={file},line={d.line},col={d.col},title={title}"
+        lines.append(f"::{d.severity} {props}::{for_github_message(text)}")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
 
@@ -121,11 +125,3 @@ def _summary(report: Report) -> str:
     elif not report.files:
         line += " (no *.yaml or *.yml files found)"
     return line
-
-
-def _gh_msg(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh(text: str) -> str:
-    return _gh_msg(text).replace(":", "%3A").replace(",", "%2C")

@@ -16,17 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from servingops.errors import ConfigError
+from servingops.escape import for_text
+from servingops.sourcefile import read_source
 from servingops.yamlsrc import YamlProblem, parse_yaml
 
 
 def load_overlay(path: str) -> dict[str, Any]:
     """Read an overlay file: a mapping of endpoint name to a mapping of overrides."""
     try:
-        data = parse_yaml(Path(path).read_text("utf-8")).data
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read overlay: {err.strerror}") from None
+        data = parse_yaml(read_source(Path(path))).data
     except YamlProblem as err:
-        raise ConfigError(f"{path}:{err.pos.line}:{err.pos.col}: {err.message}") from None
+        where = f"{for_text(path)}:{err.pos.line}:{err.pos.col}"
+        message = err.message.replace("cannot read file", "cannot read overlay", 1)
+        raise ConfigError(f"{where}: {for_text(message)}", hint=err.hint) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ConfigError(
             f"{path}: an overlay maps endpoint names to mappings of keys",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
+from servingops.escape import for_json, for_markdown_code, for_text
 from servingops.model.fields import MASK
 from servingops.redact import is_secret_key, redact_payload, show_value
 
@@ -84,10 +85,11 @@ def format_text(items: list[EndpointChanges]) -> str:
     """Terminal summary: one headline per endpoint, one line per change, then counts."""
     lines = []
     for item in items:
-        lines.append(HEADLINE[item.verdict].format(name=item.name, note=item.note))
-        lines.extend(f"    {_line(c)}" for c in item.changes)
+        head = HEADLINE[item.verdict].format(name=item.name, note=item.note)
+        lines.append(for_text(head))
+        lines.extend(f"    {for_text(_line(c))}" for c in item.changes)
         if item.note and item.verdict not in ("replace", "missing"):
-            lines.append(f"    note: {item.note}")
+            lines.append(f"    note: {for_text(item.note)}")
     lines.append(_counts(items))
     return "\n".join(lines) + "\n"
 
@@ -96,8 +98,8 @@ def format_markdown(items: list[EndpointChanges]) -> str:
     """A PR comment: a table of endpoints and a bullet per change."""
     lines = ["| endpoint | verdict | changes |", "|---|---|---|"]
     for item in items:
-        summary = "<br>".join(f"`{_line(c)}`" for c in item.changes) or "–"
-        lines.append(f"| `{item.name}` | {item.verdict} | {summary} |")
+        summary = "<br>".join(for_markdown_code(_line(c)) for c in item.changes) or "–"
+        lines.append(f"| {for_markdown_code(item.name)} | {item.verdict} | {summary} |")
     return "\n".join(lines) + f"\n\n{_counts(items)}\n"
 
 
@@ -123,7 +125,7 @@ def format_json(items: list[EndpointChanges]) -> str:
         }
         for i in items
     ]
-    return json.dumps({"endpoints": body}, indent=2) + "\n"
+    return json.dumps({"endpoints": for_json(body)}, indent=2) + "\n"
 
 
 FORMATS: dict[str, Callable[[list[EndpointChanges]], str]] = {

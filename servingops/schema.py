@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, TypeChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
@@ -31,9 +31,33 @@ TYPE_NAMES = {
 }
 
 
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_WIDTHS = {INT32_MAX: "32-bit", INT64_MAX: "64-bit"}
+
+
+def _is_integer(checker: TypeChecker, instance: object) -> bool:
+    """JSON Schema calls 60.0 an integer; the API's integer fields do not take 60.0."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema())
+    """The schema's validator: ``format`` keywords checked, integers written as integers.
+
+    One rule for every integer field (traffic percentages included): ``60.0`` is
+    refused with a hint to write ``60``, since the REST API's fields are int32/int64.
+    """
+    validator: Draft202012Validator = _Validator(
+        load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator
 
 
 def check_schema(doc: YamlDoc, file: str) -> list[Diagnostic]:
@@ -102,9 +126,12 @@ def _render_type(err: ValidationError, path: Path) -> Iterator[Finding]:
     got = _describe(err.instance, path)
     hint = ""
     if "string" in wanted and isinstance(err.instance, bool | int | float):
-        hint = f'quote the value to make it a string: "{err.instance}"'
+        shown = "" if _is_secret_path(path) else f': "{err.instance}"'
+        hint = f"quote the value to make it a string{shown}"
         if isinstance(err.instance, bool):
             hint = "YAML reads yes/no/on/off/true/false as booleans; quote the value"
+    if "integer" in wanted and isinstance(err.instance, float) and err.instance.is_integer():
+        hint = f"write {int(err.instance)} without a decimal point (the API takes integers)"
     if not path and "object" in wanted:
         hint = "an endpoint file is a mapping with at least name, tier and task"
     yield path, f"{_field(path)} must be {names}, got {got}", hint, False
@@ -127,7 +154,18 @@ def _render_bound(err: ValidationError, path: Path) -> Iterator[Finding]:
     }
     op = ops[str(err.validator)]
     got = _describe(err.instance, path)
-    yield path, f"{_field(path)} must be {op} {err.validator_value}, got {got}", "", False
+    width = _WIDTHS.get(err.validator_value) if isinstance(err.validator_value, int) else None
+    hint = f"the control plane stores it as a {width} integer" if width else ""
+    yield path, f"{_field(path)} must be {op} {err.validator_value}, got {got}", hint, False
+
+
+FORMAT_NAMES = {"email": "an email address"}
+
+
+def _render_format(err: ValidationError, path: Path) -> Iterator[Finding]:
+    wanted = FORMAT_NAMES.get(str(err.validator_value), f"a valid {err.validator_value}")
+    got = _describe(err.instance, path)
+    yield path, f"{_field(path)} must be {wanted}, got {got}", "", False
 
 
 def _render_count(err: ValidationError, path: Path) -> Iterator[Finding]:
@@ -167,6 +205,7 @@ _RENDERERS: dict[str, Callable[[ValidationError, Path], Iterator[Finding]]] = {
     "maxLength": _render_count,
     "minProperties": _render_count,
     "pattern": _render_pattern,
+    "format": _render_format,
 }
 
 
@@ -175,9 +214,14 @@ def _field(path: Path) -> str:
 
 
 def _describe(value: Any, path: Path) -> str:
+    return show_value(value, secret=_is_secret_path(path))
+
+
+def _is_secret_path(path: Path) -> bool:
+    """Credential fields, and environment variable values (they may hold a credential)."""
     names = [p for p in path if isinstance(p, str)]
     key, parent = (names[-1] if names else ""), (names[-2] if len(names) > 1 else None)
-    return show_value(value, secret=is_secret_key(key, parent))
+    return parent == "environment_vars" or is_secret_key(key, parent)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

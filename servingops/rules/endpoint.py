@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from servingops.model.endpoint import default_entity_name
+from servingops.model.fields import TRANSPORT_CREDENTIALS, is_secret_reference
 from servingops.model.rest import OWNER_TAG
+from servingops.redact import redact_text, show_value
 from servingops.rules.context import Ctx, entity_name
+from servingops.schemafile import load_schema
 
 
 def rule_entity_names(ctx: Ctx) -> None:
@@ -271,3 +276,77 @@ def rule_reserved_tag(ctx: Ctx) -> None:
             "remove it from the file; to take over an endpoint another stack owns, set adopt: true",
             key=True,
         )
+
+
+def rule_default_entity_names(ctx: Ctx) -> None:
+    """An entity without ``name`` gets the server default, which must still be a valid name.
+
+    The control plane derives it from ``external_model.name`` or the UC model
+    (``default_entity_name``); a model id like ``org/model@v2`` gives a name the API
+    refuses at apply time, so say so now (pattern and length from the schema's
+    ``$defs.entity_name``).
+    """
+    spec = load_schema()["$defs"]["entity_name"]
+    for path, entity in ctx.entities():
+        if "name" in entity:
+            continue
+        name = default_entity_name(entity)
+        if not re.fullmatch(spec["pattern"].strip("^$"), name) or len(name) > spec["maxLength"]:
+            ctx.error(
+                path,
+                f"this entity has no 'name' and its default name {show_value(name)} "
+                "is not a valid served-entity name",
+                "entity-default-name",
+                "set 'name' (letters, digits, '-' and '_', at most "
+                f"{spec['maxLength']} characters)",
+            )
+
+
+CONCURRENCY_KEYS = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+
+
+def rule_workload_sizing(ctx: Ctx) -> None:
+    """``workload_size`` and min/max_provisioned_concurrency are alternatives, not a pair.
+
+    Source: the schema's own description of ``workload_size`` ("Do not combine with
+    min/max_provisioned_concurrency"); the control plane refuses the combination.
+    """
+    for path, entity in ctx.entities():
+        both = [k for k in CONCURRENCY_KEYS if k in entity]
+        if "workload_size" in entity and both:
+            ctx.error(
+                (*path, "workload_size"),
+                f"workload_size cannot be combined with {' and '.join(both)}",
+                "workload-sizing",
+                "keep either workload_size or min/max_provisioned_concurrency",
+                key=True,
+            )
+
+
+def rule_environment_vars(ctx: Ctx) -> None:
+    """A credential in ``environment_vars`` is a ``{{secrets/…}}`` reference, never plaintext.
+
+    Environment variables are ordinary settings, shown in reviews; one whose *name* is
+    credential-like (``OPENAI_API_KEY``, ``DB_PASSWORD``, ``*_TOKEN`` — the transport
+    credential names of ``model.fields``) or whose *value* looks like a credential (a
+    ``dapi…`` token, ``Bearer …``, a PEM key — what ``redact_text`` masks) must hold a
+    secret reference. The value is never echoed.
+    """
+    for path, entity in ctx.entities():
+        env = entity.get("environment_vars")
+        for name, value in env.items() if isinstance(env, dict) else ():
+            if not _plaintext_credential(name, value):
+                continue
+            ctx.error(
+                (*path, "environment_vars", name),
+                f"environment variable '{name}' holds a plaintext credential (value hidden)",
+                "env-secret",
+                f'use {name}: "{{{{secrets/<scope>/<key>}}}}" and store the value with '
+                "`databricks secrets put-secret`",
+            )
+
+
+def _plaintext_credential(name: str, value: Any) -> bool:
+    if not isinstance(value, str) or not value or is_secret_reference(value):
+        return False
+    return bool(TRANSPORT_CREDENTIALS.match(name)) or redact_text(value) != value

@@ -146,7 +146,18 @@ def rule_secret_refs(ctx: Ctx) -> None:
     """Credential fields hold ``{{secrets/scope/key}}`` references, never raw keys."""
     for path, ext in ctx.external_models():
         for spath, key, value in _secret_values(ext, path):
-            if _is_reference_field(spath) and not is_secret_reference(value):
+            if not _is_reference_field(spath) or is_secret_reference(value):
+                continue
+            if isinstance(value, str) and is_secret_reference(value.strip()):
+                ctx.error(
+                    spath,
+                    f"'{key}' holds a secret reference with surrounding whitespace or a "
+                    "line break; it would be sent as is and not resolve",
+                    "secret-ref",
+                    f'write it on one line: {key}: "{value.strip()}" '
+                    "(a `|` or `>` block keeps the trailing newline)",
+                )
+            else:
                 ctx.error(
                     spath,
                     f"'{key}' must be a secret reference like {{{{secrets/<scope>/<key>}}}}, "

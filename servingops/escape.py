@@ -1,0 +1,76 @@
+"""Escape user text (keys, values, paths, file names) for each output format: one function each.
+
+Anything a pull request can put in an endpoint file or its name may be echoed in a
+finding. Unescaped, a key holding a line break can forge a whole finding line
+(``other.yaml:1:1: error: …``) that editors and CI annotate, an ANSI sequence can
+rewrite the terminal, and a ``|`` or backtick can break out of a Markdown table cell.
+
+* ``for_text``: control characters (C0, DEL, C1), line/paragraph separators and
+  bidirectional overrides become visible escapes (``\\n``, ``\\x1b``, ``\\u202e``).
+  Every other format starts from it, so no format ever prints a raw control character.
+* ``for_json``: ``for_text`` on every string of a JSON-able value (keys included), so a
+  consumer that prints a decoded message is as safe as the text format.
+* ``for_github_message`` / ``for_github_property``: GitHub workflow-command encoding
+  (``%``, CR, LF; properties also ``:`` and ``,``) on top of ``for_text``.
+* ``for_markdown_code``: a CommonMark code span that contains ``text`` verbatim (fence
+  longer than any backtick run inside) with ``|`` escaped for GFM table cells.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "for_github_message",
+    "for_github_property",
+    "for_json",
+    "for_markdown_code",
+    "for_text",
+]
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def for_text(text: str) -> str:
+    """``text`` with every control/separator/bidi character shown as an escape sequence."""
+    return _UNSAFE.sub(_visible, text)
+
+
+def for_json(value: Any) -> Any:
+    """A copy of ``value`` with ``for_text`` applied to every string (keys and values)."""
+    if isinstance(value, str):
+        return for_text(value)
+    if isinstance(value, dict):
+        return {for_json(k): for_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [for_json(v) for v in value]
+    return value
+
+
+def for_github_message(text: str) -> str:
+    """The message part of ``::error …::message`` (GitHub's workflow-command encoding)."""
+    return for_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def for_github_property(text: str) -> str:
+    """A property value of a workflow command (``file=``, ``title=``): also ``:`` and ``,``."""
+    return for_github_message(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def for_markdown_code(text: str) -> str:
+    """``text`` as an inline code span that is safe inside a GFM table cell."""
+    safe = for_text(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", safe)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if safe.startswith("`") or safe.endswith("`") or not safe.strip() else ""
+    return f"{fence}{pad}{safe}{pad}{fence}"
