@@ -38,6 +38,7 @@ from pulumi.dynamic import (
 from providers.connection import open_client, settings_from
 from servingops.diff import diff_endpoint, needs_replace
 from servingops.errors import ToolError
+from servingops.escape import for_text
 from servingops.loader import check_document
 from servingops.model.endpoint import EndpointSpec
 from servingops.model.pulumi_inputs import from_inputs, integral, previous_spec
@@ -96,7 +97,7 @@ class EndpointProvider(ResourceProvider):
             return CheckResult(news, [])
         source = news.get("source") or "<inputs>"
         found = check_document(integral(news.get("spec") or {}), source, allow_plaintext=True)
-        failures = [CheckFailure("source", f"{d.json_path}: {d.message}") for d in found]
+        failures = [CheckFailure("source", for_text(f"{d.json_path}: {d.message}")) for d in found]
         if failures or olds:  # olds: the resource is in the stack already (it is ours)
             return CheckResult(news, failures)
         return self._check_takeover(news)

@@ -17,6 +17,7 @@ are what users are told to write. Counters such as ``max_tokens`` or a rate limi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -61,12 +62,33 @@ def is_secret_key(
 
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Return ``text`` with the given secrets and credential-looking values replaced by ``MASK``."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
-        text = text.replace(secret, MASK)  # shorter strings would garble (and reveal) text
+    for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
+        text = _mask_secret(text, secret)
     text = _PEM.sub(MASK, text)
     text = _SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _PAT.sub(MASK, text)
     return _PAIR.sub(_mask_pair, text)
+
+
+def _mask_secret(text: str, secret: str) -> str:
+    """Mask ``secret`` in ``text`` as written and as a JSON string body would escape it.
+
+    Secrets of 6 characters or more are masked wherever they occur; shorter ones only
+    as a whole token (not inside a word), since masking every substring would garble
+    the text and the gaps would spell the secret out.
+    """
+    for form in _written_forms(secret):
+        if len(secret) >= 6:
+            text = text.replace(form, MASK)
+        else:
+            text = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", MASK, text)
+    return text
+
+
+def _written_forms(secret: str) -> list[str]:
+    """``secret`` raw, JSON-escaped (``\\"`` ``\\\\``) and ASCII-escaped (``\\u00e9``)."""
+    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]]
+    return sorted(set(forms), key=len, reverse=True)
 
 
 def redact_payload(

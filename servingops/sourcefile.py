@@ -22,6 +22,7 @@ reason and a hint.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -171,7 +172,7 @@ def read_source(path: Path) -> str:
 
 
 def _unreadable(err: OSError) -> YamlProblem:
-    if err.errno == getattr(os, "ELOOP", -1):
+    if err.errno == errno.ELOOP:
         return YamlProblem("symbolic links are not read, wherever they point", Position(1, 1))
     return YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1))
 

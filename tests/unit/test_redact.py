@@ -137,3 +137,16 @@ def test_secret_values_collects_plaintext_but_not_references_or_tag_values() -> 
 def test_very_short_secrets_do_not_garble_text() -> None:
     assert redact_text("update_config failed", ["t"]) == "update_config failed"
     assert redact_text("token abcdef12 here", ["abcdef12"]) == "token (hidden) here"
+
+
+def test_json_escaped_secret_in_an_error_body_is_masked() -> None:
+    secret = 'pa"ss\\word-é'
+    body = '{"error_code": "INVALID", "message": "bad key pa\\"ss\\\\word-\\u00e9"}'
+    assert redact_text(body, [secret]) == '{"error_code": "INVALID", "message": "bad key (hidden)"}'
+
+
+def test_short_secret_is_masked_as_a_whole_token_only() -> None:
+    body = '{"message": "token abc rejected", "detail": "abcdef tabcx"}'
+    assert redact_text(body, ["abc"]) == (
+        '{"message": "token (hidden) rejected", "detail": "abcdef tabcx"}'
+    )

@@ -1,0 +1,183 @@
+"""Values the REST API cannot take are refused at review time, with the right message.
+
+Each test writes one endpoint file and checks the exact finding ``validate`` prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from servingops.diagnostics import format_text
+from servingops.loader import load_endpoints
+from servingops.yamlsrc import YamlProblem, parse_yaml
+
+EXTERNAL = """\
+name: chat
+tier: external
+task: llm/v1/chat
+served_entities:
+  - name: gpt
+    external_model:
+      provider: openai
+      name: gpt-4o-mini
+      openai_config:
+        openai_api_key: "{{secrets/llm/openai}}"
+"""
+PROVISIONED = """\
+name: chat
+tier: provisioned
+task: llm/v1/chat
+served_entities:
+  - name: llama
+    entity_name: system.ai.llama-3_3-70b-instruct
+    entity_version: "3"
+    min_provisioned_throughput: 0
+    max_provisioned_throughput: 9500
+"""
+
+
+def _check(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "chat.yaml"
+    path.write_text(text)
+    return format_text(load_endpoints([path]).report).replace(f"{tmp_path}/", "")
+
+
+def test_email_format_is_checked(tmp_path: Path) -> None:
+    out = _check(tmp_path, EXTERNAL + "email_notifications:\n  on_update_failure: [ops-team]\n")
+    assert (
+        "chat.yaml:12:23: error: value must be an email address, got 'ops-team' [schema/format]"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("line", "width", "bound"),
+    [
+        ("    max_provisioned_throughput: 2147483648\n", "32-bit", 2147483647),
+        ("    max_provisioned_throughput: 99999999999999999999\n", "32-bit", 2147483647),
+    ],
+)
+def test_integers_beyond_the_api_range_are_refused(
+    tmp_path: Path, line: str, width: str, bound: int
+) -> None:
+    text = PROVISIONED.replace("    max_provisioned_throughput: 9500\n", line)
+    out = _check(tmp_path, text)
+    assert f"'max_provisioned_throughput' must be <= {bound}" in out
+    assert f"hint: the control plane stores it as a {width} integer" in out
+
+
+def test_rate_limit_calls_beyond_int64_are_refused(tmp_path: Path) -> None:
+    gateway = (
+        "ai_gateway:\n  rate_limits:\n"
+        "    - {key: user, calls: 9223372036854775808, renewal_period: minute}\n"
+    )
+    out = _check(tmp_path, EXTERNAL + gateway)
+    assert "'calls' must be <= 9223372036854775807, got 9223372036854775808" in out
+    assert "64-bit integer" in out
+
+
+def test_traffic_written_as_floats_gets_one_clear_rule(tmp_path: Path) -> None:
+    two = EXTERNAL + (
+        "  - name: mini\n    external_model:\n      provider: openai\n      name: gpt-4o\n"
+        '      openai_config:\n        openai_api_key: "{{secrets/llm/openai}}"\n'
+        "traffic: {gpt: 60.0, mini: 40.0}\n"
+    )
+    out = _check(tmp_path, two)
+    assert "must sum to 100" not in out
+    assert "chat.yaml:17:16: error: 'gpt' must be an integer, got 60.0 [schema/type]" in out
+    assert "hint: write 60 without a decimal point (the API takes integers)" in out
+    assert "'mini' must be an integer, got 40.0" in out
+
+
+def test_workload_size_with_provisioned_concurrency_is_refused(tmp_path: Path) -> None:
+    text = PROVISIONED.replace(
+        "    min_provisioned_throughput: 0\n    max_provisioned_throughput: 9500\n",
+        "    min_provisioned_throughput: 0\n    max_provisioned_throughput: 9500\n"
+        "    workload_size: Small\n    max_provisioned_concurrency: 8\n",
+    )
+    out = _check(tmp_path, text)
+    assert (
+        "chat.yaml:10:5: error: workload_size cannot be combined with "
+        "max_provisioned_concurrency [workload-sizing]"
+    ) in out
+
+
+def test_secret_reference_followed_by_a_newline_is_refused_by_name(tmp_path: Path) -> None:
+    text = EXTERNAL.replace(
+        'openai_api_key: "{{secrets/llm/openai}}"\n',
+        "openai_api_key: |\n          {{secrets/llm/openai}}\n",
+    )
+    out = _check(tmp_path, text)
+    assert "'openai_api_key' holds a secret reference with surrounding whitespace" in out
+    assert 'hint: write it on one line: openai_api_key: "{{secrets/llm/openai}}"' in out
+
+
+def test_numeric_plaintext_is_not_echoed_in_the_quote_it_hint(tmp_path: Path) -> None:
+    text = EXTERNAL.replace(
+        'openai_api_key: "{{secrets/llm/openai}}"', "openai_api_key_plaintext: 918273645546372"
+    )
+    out = _check(tmp_path, text)
+    assert "918273645546372" not in out
+    assert "quote the value to make it a string" in out
+
+
+def test_default_entity_name_must_be_a_valid_name(tmp_path: Path) -> None:
+    text = EXTERNAL.replace("  - name: gpt\n    external_model:", "  - external_model:").replace(
+        "name: gpt-4o-mini", "name: org/gpt@v2"
+    )
+    out = _check(tmp_path, text)
+    assert (
+        "error: this entity has no 'name' and its default name 'org/gpt@v2' "
+        "is not a valid served-entity name [entity-default-name]"
+    ) in out
+
+
+def test_plaintext_credential_in_environment_vars_is_refused_and_hidden(tmp_path: Path) -> None:
+    text = PROVISIONED + (
+        "    environment_vars:\n      OPENAI_API_KEY: sk-live-abcdef123456\n"
+        "      LOG_LEVEL: debug\n"
+        '      DB_PASSWORD: "{{secrets/db/password}}"\n'
+        "      HEADER: Bearer abcdefghijkl\n"
+    )
+    out = _check(tmp_path, text)
+    assert "environment variable 'OPENAI_API_KEY' holds a plaintext credential" in out
+    assert "environment variable 'HEADER' holds a plaintext credential" in out
+    assert "LOG_LEVEL" not in out and "DB_PASSWORD" not in out
+    assert "sk-live-abcdef123456" not in out and "abcdefghijkl" not in out
+
+
+def test_environment_var_values_are_hidden_in_schema_messages(tmp_path: Path) -> None:
+    text = PROVISIONED + "    environment_vars:\n      TOKEN_TTL: 918273645546372\n"
+    out = _check(tmp_path, text)
+    assert "'TOKEN_TTL' must be a string, got a number" in out
+    assert "918273645546372" not in out
+
+
+def test_bare_trailing_document_marker_is_accepted() -> None:
+    assert parse_yaml("a: 1\n---\n").data == {"a": 1}
+    assert parse_yaml("---\na: 1\n---\n...\n").data == {"a": 1}
+
+
+def test_second_real_document_is_still_refused() -> None:
+    with pytest.raises(YamlProblem, match="more than one YAML document"):
+        parse_yaml("a: 1\n---\nb: 2\n")
+    with pytest.raises(YamlProblem, match="more than one YAML document"):
+        parse_yaml("a: 1\n--- null\n")
+
+
+def test_merge_key_list_follows_the_merge_spec() -> None:
+    text = "base: &base {x: 1, y: 2}\nover: &over {x: 3, z: 4}\nm:\n  <<: [*base, *over]\n  y: 9\n"
+    assert parse_yaml(text).data["m"] == {"x": 1, "z": 4, "y": 9}
+
+
+def test_duplicate_own_keys_next_to_a_merge_are_still_refused() -> None:
+    with pytest.raises(YamlProblem, match="duplicate key 'y'"):
+        parse_yaml("b: &b {x: 1}\nm:\n  <<: *b\n  y: 1\n  y: 2\n")
+
+
+def test_unclosed_quote_is_reported_where_it_opens() -> None:
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml('name: chat\ndescription: "never closed\ntier: external\ntask: x\n')
+    assert (err.value.pos.line, err.value.pos.col) == (2, 14)
+    assert err.value.hint == "the quote that starts here is never closed"
