@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from servingops.escape import for_github_message, for_github_property, for_json, for_text
+from servingops.redact import show_key
 from servingops.yamlsrc import Path
 
 ERROR = "error"
@@ -68,7 +69,7 @@ def json_path(path: Path) -> str:
     """``('served_entities', 0, 'name')`` -> ``$.served_entities[0].name``."""
     out = "$"
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        out += f"[{part}]" if isinstance(part, int) else f".{show_key(part)}"
     return out
 
 

@@ -5,8 +5,9 @@ finding. Unescaped, a key holding a line break can forge a whole finding line
 (``other.yaml:1:1: error: …``) that editors and CI annotate, an ANSI sequence can
 rewrite the terminal, and a ``|`` or backtick can break out of a Markdown table cell.
 
-* ``for_text``: control characters (C0, DEL, C1), line/paragraph separators and
-  bidirectional overrides become visible escapes (``\\n``, ``\\x1b``, ``\\u202e``).
+* ``for_text``: control characters (C0, DEL, C1), zero-width and bidirectional format
+  characters, line/paragraph separators, surrogates, private-use and unassigned code
+  points become visible escapes (``\\n``, ``\\x1b``, ``\\u200b``, ``\\u202e``).
   Every other format starts from it, so no format ever prints a raw control character.
 * ``for_json``: ``for_text`` on every string of a JSON-able value (keys included), so a
   consumer that prints a decoded message is as safe as the text format.
@@ -19,6 +20,7 @@ rewrite the terminal, and a ``|`` or backtick can break out of a Markdown table 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 __all__ = [
@@ -29,21 +31,28 @@ __all__ = [
     "for_text",
 ]
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Control, format (zero-width, bidi), surrogate, private-use, unassigned, line/paragraph
+separators: invisible or layout-changing, so never printed raw."""
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _visible(match: re.Match[str]) -> str:
-    char = match.group(0)
+def _visible(char: str) -> str:
+    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+        return char
     if char in _NAMED:
         return _NAMED[char]
     code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def for_text(text: str) -> str:
-    """``text`` with every control/separator/bidi character shown as an escape sequence."""
-    return _UNSAFE.sub(_visible, text)
+    """``text`` with every invisible or layout-changing character shown as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(_visible(c) for c in text)
 
 
 def for_json(value: Any) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "redact_payload",
     "redact_text",
     "secret_values",
+    "show_key",
     "show_value",
 ]
 
@@ -163,6 +164,11 @@ def show_value(value: Any, *, secret: bool = False, limit: int = 60) -> str:
     if isinstance(value, int | float):
         return str(value)
     return _kind(value)
+
+
+def show_key(key: str, *, limit: int = 60) -> str:
+    """A mapping key for messages, cut to ``limit`` characters (escaping is the formatter's)."""
+    return key if len(key) <= limit else key[: limit - 1] + "…"
 
 
 def _kind(value: Any) -> str:

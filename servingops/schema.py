@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, TypeChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
-from servingops.redact import is_secret_key, show_value
+from servingops.redact import is_secret_key, show_key, show_value
 from servingops.schemafile import load_schema
 from servingops.yamlsrc import Path, YamlDoc
 
@@ -101,7 +101,8 @@ Finding = tuple[Path, str, str, bool]
 def _render_additional(err: ValidationError, path: Path) -> Iterator[Finding]:
     allowed = sorted(err.schema.get("properties", {}))
     for key in sorted(set(err.instance) - set(allowed)):
-        yield (*path, key), f"unknown key '{key}'", _unknown_key_hint(key, allowed, path), True
+        hint = _unknown_key_hint(key, allowed, path)
+        yield (*path, key), f"unknown key '{show_key(key)}'", hint, True
 
 
 def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
@@ -210,7 +211,7 @@ _RENDERERS: dict[str, Callable[[ValidationError, Path], Iterator[Finding]]] = {
 
 
 def _field(path: Path) -> str:
-    return f"'{path[-1]}'" if path and isinstance(path[-1], str) else "value"
+    return f"'{show_key(path[-1])}'" if path and isinstance(path[-1], str) else "value"
 
 
 def _describe(value: Any, path: Path) -> str:

@@ -174,10 +174,11 @@ class _Builder:
         for key_node, value_node in _merged_pairs(node):
             key = self._key(key_node)
             if key in out:
+                shown = key if len(key) <= 60 else key[:59] + "…"
                 raise YamlProblem(
-                    f"duplicate key '{key}'",
+                    f"duplicate key '{shown}'",
                     _pos(key_node),
-                    f"'{key}' is already set at line {self.doc.keys[(*path, key)].line}",
+                    f"'{shown}' is already set at line {self.doc.keys[(*path, key)].line}",
                 )
             self.doc.keys[(*path, key)] = _pos(key_node)
             out[key] = self.build(value_node, (*path, key))

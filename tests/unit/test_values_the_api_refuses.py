@@ -31,8 +31,8 @@ tier: provisioned
 task: llm/v1/chat
 served_entities:
   - name: llama
-    entity_name: system.ai.llama-3_3-70b-instruct
-    entity_version: "3"
+    entity_name: system.ai.meta_llama_v3_3_70b_instruct
+    entity_version: "2"
     min_provisioned_throughput: 0
     max_provisioned_throughput: 9500
 """
