@@ -58,7 +58,7 @@ def test_markdown_code_span_holds_backticks_and_pipes(text: str, expected: str) 
 def _hostile_report() -> Report:
     report = Report(files=1)
     report.add(
-        [Diagnostic(f"end\npoints/{FORGED}.yaml", 3, 1, "error", f"unknown key '{FORGED}'", "r")]
+        [Diagnostic(f"end\npoints/{FORGED}.yaml", 3, 1, "error", f"key '{FORGED}{CONTROL}'", "r")]
     )
     return report
 
