@@ -7,12 +7,14 @@ key or value, with expected vs got and a did-you-mean hint where one exists.
 
 from __future__ import annotations
 
+import copy
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, TypeChecker, validators
+from jsonschema import Draft202012Validator, FormatChecker, TypeChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
@@ -54,10 +56,25 @@ def _validator() -> Draft202012Validator:
     One rule for every integer field (traffic percentages included): ``60.0`` is
     refused with a hint to write ``60``, since the REST API's fields are int32/int64.
     """
-    validator: Draft202012Validator = _Validator(
-        load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    validator: Draft202012Validator = _Validator(load_schema(), format_checker=_formats())
     return validator
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def _formats() -> FormatChecker:
+    """jsonschema's format checks, with ``email`` as an address, not just "has an @".
+
+    jsonschema's own email check is ``"@" in value`` on purpose
+    (python-jsonschema/jsonschema#1284); ``@``, ``a@b@.com`` or a trailing space
+    (jsonschema#204, #403) would pass it and bounce at the control plane.
+    """
+    checker = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
+    checker.checks("email")(
+        lambda value: not isinstance(value, str) or bool(_EMAIL.fullmatch(value))
+    )
+    return checker
 
 
 def check_schema(doc: YamlDoc, file: str) -> list[Diagnostic]:

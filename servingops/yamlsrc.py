@@ -200,10 +200,18 @@ def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
     """
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
     merged: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+    seen_merge = False
     for key, value in node.value:
         if key.tag != "tag:yaml.org,2002:merge":
             pairs.append((key, value))
             continue
+        if seen_merge:  # databricks/cli#5182: a second << panicked the bundle loader
+            raise YamlProblem(
+                "duplicate key '<<'",
+                _pos(key),
+                "merge several mappings with one key and a list: <<: [*first, *second]",
+            )
+        seen_merge = True
         sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
         for src in sources:
             if not isinstance(src, yaml.MappingNode):

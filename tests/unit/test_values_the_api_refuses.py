@@ -181,3 +181,45 @@ def test_unclosed_quote_is_reported_where_it_opens() -> None:
         parse_yaml('name: chat\ndescription: "never closed\ntier: external\ntask: x\n')
     assert (err.value.pos.line, err.value.pos.col) == (2, 14)
     assert err.value.hint == "the quote that starts here is never closed"
+
+
+@pytest.mark.parametrize(
+    "address",
+    # peer reports: python-jsonschema/jsonschema#204 ('@', 'johny@five@.com') and #403
+    # (a trailing space) pass jsonschema's own "has an @" email check
+    ["@", "@@", "johny@five@.com", "test@example.com ", "ops-team", "ops@localhost"],
+)
+def test_email_addresses_the_control_plane_would_bounce_are_refused(
+    tmp_path: Path, address: str
+) -> None:
+    out = _check(tmp_path, EXTERNAL + f"email_notifications:\n  on_update_success: ['{address}']\n")
+    assert f"value must be an email address, got {address!r} [schema/format]" in out
+
+
+def test_plain_email_addresses_are_accepted(tmp_path: Path) -> None:
+    text = (
+        EXTERNAL + "email_notifications:\n  on_update_success: [first.last+ml@sub.example.co.uk]\n"
+    )
+    assert _check(tmp_path, text) == "1 file(s) checked: 0 error(s), 0 warning(s)\n"
+
+
+def test_two_merge_keys_in_one_mapping_are_refused_with_the_list_form() -> None:
+    """databricks/cli#5182: a second ``<<`` in one mapping panicked the bundle loader."""
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml("a: &a {x: 1}\nb: &b {y: 2}\nm:\n  <<: *a\n  <<: *b\n")
+    assert (err.value.message, err.value.pos.line, err.value.pos.col) == (
+        "duplicate key '<<'",
+        5,
+        3,
+    )
+    assert "<<: [*first, *second]" in err.value.hint
+
+
+def test_merge_chain_from_a_peer_report_is_accepted() -> None:
+    """databricks/cli#5182's shape: a merged mapping that itself merges another."""
+    text = (
+        "base: &base {aws: {arn: x}, disk: true}\n"
+        "std: &std\n  <<: *base\n  node: i3.xlarge\n"
+        "job:\n  <<: *std\n  disk: false\n"
+    )
+    assert parse_yaml(text).data["job"] == {"aws": {"arn": "x"}, "node": "i3.xlarge", "disk": False}
