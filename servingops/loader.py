@@ -1,5 +1,7 @@
 """Load endpoint files: find → parse → schema → semantic rules → cross-file rules → specs.
 
+Which files are read, and how, is ``sourcefile``'s policy (the trust boundary).
+
 Every problem in every file is collected into one Report before anything is raised
 or printed; a file with errors yields no spec, the others still do.
 """
@@ -39,12 +41,6 @@ class _Parsed:
     file: str
     doc: YamlDoc
     valid: bool
-
-
-def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Endpoint files under ``paths`` and findings for the ones refused (see ``sourcefile``)."""
-    search = find_sources(paths)
-    return search.files, _search_problems(search)
 
 
 def _search_problems(search: FileSearch) -> list[Diagnostic]:

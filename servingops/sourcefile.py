@@ -87,7 +87,11 @@ def find_sources(paths: Iterable[str | Path]) -> FileSearch:
 
 
 def _search_folder(root: Path, found: FileSearch) -> None:
-    for folder, dirs, names in os.walk(root, followlinks=False):
+    def unreadable(err: OSError) -> None:  # os.walk would skip such a folder silently
+        where = Path(err.filename or root)
+        found.refused.append(Refusal(where, f"cannot read folder: {err.strerror}", ""))
+
+    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
         for name in sorted(dirs):
             sub = Path(folder, name)
             if sub.is_symlink():
@@ -103,7 +107,11 @@ def _search_folder(root: Path, found: FileSearch) -> None:
 
 def _take(path: Path, found: FileSearch, *, named: bool) -> None:
     """Keep ``path`` if it is a regular file with a readable name, else record why not."""
-    mode = os.lstat(path).st_mode
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as err:  # removed or unreadable between listing and lstat
+        found.refused.append(Refusal(path, f"cannot read file: {err.strerror}", ""))
+        return
     if stat.S_ISLNK(mode):
         found.refused.append(_symlink(path))
     elif not stat.S_ISREG(mode):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -223,3 +224,21 @@ def test_decode_source_positions_a_bad_byte() -> None:
     with pytest.raises(YamlProblem) as err:
         decode_source(b"name: a\ntier: \xff\n")
     assert (err.value.pos.line, err.value.pos.col) == (2, 7)
+
+
+def test_unreadable_subfolder_is_a_finding_not_a_silent_skip(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (folder / "team").mkdir()
+    (folder / "team" / "chat.yaml").write_text(VALID.format(name="chat"))
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path) == folder / "team":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out = _validate(capsys, folder)
+    assert code == 1
+    assert f"{folder}/team:1:1: error: cannot read folder: Permission denied [yaml]" in out
