@@ -124,10 +124,41 @@ def _problem_from(err: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     if err.context == "while scanning a quoted scalar" and err.context_mark is not None:
         mark = err.context_mark  # where the quote opens, not where the file ends
         hint = "the quote that starts here is never closed"
+    elif mark is not None and (quote := _runaway_quote(text, mark)) is not None:
+        stopped = f"line {mark.line + 1}, column {mark.column + 1}"
+        hint = (
+            f"the quote that starts here runs on to line {quote.end_mark.line + 1}: "
+            f"is a closing quote missing? (the parser stopped at {stopped})"
+        )
+        mark = quote.start_mark
     pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         hint = "YAML indentation must use spaces, not tabs"
     return YamlProblem(f"YAML syntax error: {what}", pos, hint)
+
+
+def _runaway_quote(text: str, error: yaml.Mark) -> yaml.ScalarToken | None:
+    """A quoted scalar spanning several lines that ends on the line where parsing failed.
+
+    A quote left open on one line silently swallows the lines after it up to the next
+    quote character, and the parser fails right after that one. Pointing at the
+    opening quote is what the user needs; a multi-line quote that ends on another line
+    is not blamed.
+    """
+    found: yaml.ScalarToken | None = None
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if token.start_mark.index >= error.index:
+                break
+            if isinstance(token, yaml.ScalarToken) and _is_multiline_quote(token):
+                found = token
+    except yaml.YAMLError:
+        pass  # the same error the composer reported; tokens before it are what we need
+    return found if found is not None and found.end_mark.line == error.line else None
+
+
+def _is_multiline_quote(token: yaml.ScalarToken) -> bool:
+    return token.style in ("'", '"') and token.start_mark.line != token.end_mark.line
 
 
 def _offset_position(text: str, offset: int) -> Position:

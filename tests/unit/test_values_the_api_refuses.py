@@ -223,3 +223,19 @@ def test_merge_chain_from_a_peer_report_is_accepted() -> None:
         "job:\n  <<: *std\n  disk: false\n"
     )
     assert parse_yaml(text).data["job"] == {"aws": {"arn": "x"}, "node": "i3.xlarge", "disk": False}
+
+
+def test_quote_left_open_until_a_later_quote_is_reported_where_it_opens() -> None:
+    text = 'name: chat\ntask: "llm/v1/chat\ntier: external\ndescription: "x"\n'
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml(text)
+    assert (err.value.pos.line, err.value.pos.col) == (2, 7)
+    assert err.value.hint.startswith("the quote that starts here runs on to line 4: ")
+    assert "(the parser stopped at line 4, column 15)" in err.value.hint
+
+
+def test_a_legitimate_multi_line_quote_far_from_the_error_is_not_blamed() -> None:
+    text = 'description: "two\n  lines"\nname: [unclosed\n'
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml(text)
+    assert err.value.pos.line == 4 and "runs on to line" not in err.value.hint
