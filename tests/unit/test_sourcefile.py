@@ -242,3 +242,14 @@ def test_unreadable_subfolder_is_a_finding_not_a_silent_skip(
     code, out = _validate(capsys, folder)
     assert code == 1
     assert f"{folder}/team:1:1: error: cannot read folder: Permission denied [yaml]" in out
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_device_named_on_the_command_line_is_refused_without_reading(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = _validate(capsys, Path("/dev/null"))
+    assert code == 1
+    assert "/dev/null:1:1: error: not a regular file (a character device) [yaml]" in out
+    with pytest.raises(YamlProblem, match=r"not a regular file \(a character device\)"):
+        read_source(Path("/dev/null"))
