@@ -176,3 +176,18 @@ def test_pre_commit_hooks_file_exposes_validate() -> None:
     [hook] = hooks
     assert hook["id"] == "servingops-validate"
     assert hook["entry"] == "servingops validate" and hook["language"] == "python"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_forbidden_plaintext_is_reported_without_its_value(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """terraform-provider-databricks#5409: plaintext keys reached CI logs. The policy
+    finding names the key, never the value, in every format."""
+    folder = REPO / "tests" / "cases" / "valid-plaintext-allowed" / "endpoints"
+    policy = REPO / "policies" / "dev.yaml"
+    args = ["validate", str(folder), "--allow-plaintext", "--policy", str(policy)]
+    assert main([*args, "--format", fmt]) == 1
+    out = capsys.readouterr().out
+    assert "policy/forbid_plaintext" in out and "openai_api_key_plaintext" in out
+    assert "SENTINEL" not in out

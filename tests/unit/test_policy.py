@@ -271,3 +271,20 @@ def test_demo_endpoints_break_the_prod_policy_with_file_and_line() -> None:
         (d.rule, d.message.split(": ", 1)[1]) for d in cohere
     }
     assert all(d.line > 1 for d in cohere if d.rule == "policy/allowed_providers")
+
+
+# --- peer reports as inputs ---------------------------------------------------------------
+
+
+def test_a_zero_calls_rate_limit_is_a_limit_and_an_empty_list_is_none(tmp_path: Path) -> None:
+    """terraform-provider-databricks#5362: a `calls = 0` limit was dropped as if unset.
+    Here 0 is kept (it is the strictest limit), while `rate_limits: []` declares none."""
+    zero = CHAT.replace(
+        "  usage_tracking_config: {enabled: false}\n",
+        "  rate_limits: [{key: user, calls: 0, renewal_period: minute}]\n",
+    )
+    empty = zero.replace("name: chat", "name: empty").replace(
+        "[{key: user, calls: 0, renewal_period: minute}]", "[]"
+    )
+    found = _findings(tmp_path, "required_gateway: [rate_limits]\n", chat=zero, empty=empty)
+    assert _where(found) == [("empty.yaml", 19, "policy/required_gateway")]
