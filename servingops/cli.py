@@ -109,7 +109,7 @@ def init(args: argparse.Namespace) -> int:
         f"next: cd {args.dir} && python -m venv .venv && .venv/bin/pip install -r requirements.txt"
         " && .venv/bin/servingops validate --policy policies/dev.yaml"
     )
-    return EXIT_OK
+    return 0  # refusals are ToolError: exit 1
 
 
 def plugin(args: argparse.Namespace) -> int:
@@ -152,6 +152,14 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=validate)
 
 
+def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("init", help=init.__doc__, description=init.__doc__)
+    p.add_argument("dir", metavar="DIR", help="folder to write the project into (created)")
+    p.add_argument("--name", help="Pulumi project name (default: the folder's name)")
+    p.add_argument("--force", action="store_true", help="overwrite files that exist")
+    p.set_defaults(func=init)
+
+
 def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for func, formats in ((diff, review.FORMATS), (drift, review.FORMATS), (smoke, None)):
         p = sub.add_parser(func.__name__, help=func.__doc__, description=func.__doc__)
@@ -172,14 +180,6 @@ def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
     p.add_argument("--host", help="control-plane URL (default: $DATABRICKS_HOST)")
     p.set_defaults(func=export)
-
-
-def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("init", help=init.__doc__, description=init.__doc__)
-    p.add_argument("dir", metavar="DIR", help="folder to write the project into (created)")
-    p.add_argument("--name", help="Pulumi project name (default: the folder's name)")
-    p.add_argument("--force", action="store_true", help="overwrite files that exist")
-    p.set_defaults(func=init)
 
 
 def plugin_commands() -> dict[str, str]:

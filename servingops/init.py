@@ -27,7 +27,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
 from servingops import __version__
-from servingops.errors import UsageError
+from servingops.errors import ToolError
 from servingops.schemafile import ENDPOINT_SCHEMA, POLICY_SCHEMA, schema_text
 
 __all__ = ["PULUMI_VERSION", "ProjectFile", "init_project", "project_files"]
@@ -68,16 +68,16 @@ def init_project(
 ) -> list[Path]:
     """Write the project into ``directory`` (created if missing); return the written paths.
 
-    Raises ``UsageError`` naming every file that exists already (nothing is written),
-    unless ``force``; and when ``directory`` is a file.
+    Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
+    written), unless ``force``; and when ``directory`` is a file.
     """
     root = Path(directory)
     if root.exists() and not root.is_dir():
-        raise UsageError(f"{root} is not a folder", hint="give the folder to create the project in")
+        raise ToolError(f"{root} is not a folder", hint="give the folder to create the project in")
     files = project_files(name or project_name(root))
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing and not force:
-        raise UsageError(
+        raise ToolError(
             f"{root}: would overwrite {', '.join(existing)}",
             hint="move them away, or re-run with --force to overwrite them",
         )
