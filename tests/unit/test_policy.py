@@ -288,3 +288,9 @@ def test_a_zero_calls_rate_limit_is_a_limit_and_an_empty_list_is_none(tmp_path: 
     )
     found = _findings(tmp_path, "required_gateway: [rate_limits]\n", chat=zero, empty=empty)
     assert _where(found) == [("empty.yaml", 19, "policy/required_gateway")]
+
+
+def test_the_prod_policy_a_new_project_gets_is_this_repositorys() -> None:
+    """One prod policy: ``init`` ships the same file as ``policies/prod.yaml``."""
+    shipped = (TEMPLATE_POLICIES / "prod.yaml").read_text()
+    assert shipped == (REPO / "policies" / "prod.yaml").read_text()
