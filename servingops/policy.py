@@ -30,11 +30,11 @@ tiers only, no plaintext keys).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator
 
@@ -52,6 +52,7 @@ __all__ = ["WORKLOAD_SIZES", "Policy", "Waiver", "apply_policy", "check_policy",
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
 """``workload_size`` values in increasing order (control-plane-api.md, served entity)."""
 
+T = TypeVar("T")
 _START = Position(1, 1)
 _ENABLED_SECTIONS = ("usage_tracking_config", "inference_table_config", "fallback_config")
 
@@ -80,7 +81,7 @@ class Policy:
 
     name: str
     file: str
-    allowed_tiers: tuple[str, ...] | None = None
+    allowed_tiers: tuple[Tier, ...] | None = None
     allowed_providers: tuple[str, ...] | None = None
     allowed_models: tuple[str, ...] | None = None
     required_gateway: tuple[str, ...] = ()
@@ -100,15 +101,12 @@ class Policy:
     def from_mapping(cls, raw: Mapping[str, Any], file: str) -> Policy:
         """Build from a mapping that passed ``policy.schema.json``."""
 
-        def names(key: str) -> tuple[str, ...] | None:
-            return tuple(raw[key]) if key in raw else None
-
         return cls(
             name=str(raw.get("name") or Path(file).stem),
             file=file,
-            allowed_tiers=names("allowed_tiers"),
-            allowed_providers=names("allowed_providers"),
-            allowed_models=names("allowed_models"),
+            allowed_tiers=_optional_tuple(raw, "allowed_tiers", Tier),
+            allowed_providers=_optional_tuple(raw, "allowed_providers", str),
+            allowed_models=_optional_tuple(raw, "allowed_models", str),
             required_gateway=tuple(raw.get("required_gateway") or ()),
             forbid_plaintext=bool(raw.get("forbid_plaintext", False)),
             require_scale_to_zero=bool(raw.get("require_scale_to_zero", False)),
@@ -118,6 +116,13 @@ class Policy:
             required_tags=tuple(raw.get("required_tags") or ()),
             waivers=tuple(Waiver.from_mapping(w) for w in raw.get("waivers") or ()),
         )
+
+
+def _optional_tuple(
+    raw: Mapping[str, Any], key: str, kind: Callable[[Any], T]
+) -> tuple[T, ...] | None:
+    """``raw[key]`` as a tuple of ``kind`` when the key is set (a limit), else None (no limit)."""
+    return tuple(kind(v) for v in raw[key]) if key in raw else None
 
 
 @lru_cache(maxsize=1)
@@ -224,8 +229,8 @@ def _violations(policy: Policy, spec: EndpointSpec) -> Iterator[Violation]:
 
 def _tier(policy: Policy, spec: EndpointSpec) -> Iterator[Violation]:
     allowed = policy.allowed_tiers
-    if allowed is not None and spec.tier.value not in allowed:
-        hint = f"allowed tiers: {', '.join(allowed)}"
+    if allowed is not None and spec.tier not in allowed:
+        hint = f"allowed tiers: {', '.join(t.value for t in allowed)}"
         yield ("tier",), "allowed_tiers", f"tier '{spec.tier.value}' is not allowed", hint
 
 
