@@ -53,10 +53,10 @@ def _build_wheel(tmp: Path) -> Path:
 
 
 def _skip(folder: str, names: list[str]) -> set[str]:
+    """Not copied: hidden files, caches, build output, and top-level folders not shipped."""
     top = TOP_SKIP if Path(folder) == REPO else set()
-    return {n for n in names if n in top or n.startswith(".") or n.endswith(".egg-info")} | {
-        n for n in names if n == "__pycache__"
-    }
+    junk = {n for n in names if n.startswith(".") or n.endswith(".egg-info")}
+    return junk | {n for n in names if n in top or n == "__pycache__"}
 
 
 def _fresh_venv(project: Path, wheel: Path) -> Path:
