@@ -69,11 +69,17 @@ def init_project(
     """Write the project into ``directory`` (created if missing); return the written paths.
 
     Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
-    written), unless ``force``; and when ``directory`` is a file.
+    written), unless ``force``; when ``directory`` is a file; and for a ``name`` Pulumi
+    would refuse (letters, digits, ``-``, ``_`` and ``.`` only).
     """
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise ToolError(f"{root} is not a folder", hint="give the folder to create the project in")
+    if name is not None and (not name or _NAME.search(name)):
+        raise ToolError(
+            f"'{name}' is not a Pulumi project name",
+            hint="use letters, digits, '-', '_' and '.'",
+        )
     files = project_files(name or project_name(root))
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing and not force:

@@ -191,3 +191,11 @@ def test_forbidden_plaintext_is_reported_without_its_value(
     out = capsys.readouterr().out
     assert "policy/forbid_plaintext" in out and "openai_api_key_plaintext" in out
     assert "SENTINEL" not in out
+
+
+def test_init_refuses_a_name_pulumi_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "x"), "--name", "team endpoints"]) == 1
+    assert "'team endpoints' is not a Pulumi project name" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
