@@ -3,6 +3,8 @@
 Stack config (``pulumi config set servingops:<key>``): ``endpoints`` (folder; an empty
 folder is refused unless ``allowEmpty``),
 ``overlay`` (a per-stack YAML file: endpoint name → keys merged over the file),
+``policy`` (a stack policy file, e.g. ``policies/prod.yaml``: every violation stops the
+program with the endpoint file's line; see ``servingops.policy``),
 ``allowPlaintext``, ``deadlineSeconds``, ``adopt`` (take over endpoints made by hand;
 default false), ``allowWorkspaceChange`` (move the stack to another workspace), and
 the control-plane settings
@@ -18,18 +20,19 @@ import pulumi
 
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
-from servingops.diagnostics import format_text
+from servingops.diagnostics import Report, format_text
 from servingops.escape import for_text
 from servingops.loader import check_document, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import to_inputs
 from servingops.overlay import apply_overlay, load_overlay
+from servingops.policy import apply_policy
 
 
 def declare_endpoints() -> None:
     """Declare every endpoint of the configured folder; stop with file:line on bad input."""
     cfg = pulumi.Config("servingops")
-    specs = _load(cfg)
+    specs = enforce_policy(cfg.get("policy"), _load(cfg))
     provider = EndpointProvider(
         deadline_seconds=cfg.get_float("deadlineSeconds"),
         adopt=cfg.get_bool("adopt") is True,
@@ -57,6 +60,17 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     if not overlay_file:
         return result.specs
     return [_overlaid(spec, overlay_file, allow) for spec in result.specs]
+
+
+def enforce_policy(policy_file: str | None, specs: list[EndpointSpec]) -> list[EndpointSpec]:
+    """``specs`` unchanged when they pass the stack's policy (none set: no check); else stop
+    with every violation at its endpoint file's line (or the policy file's own problems)."""
+    if not policy_file:
+        return specs
+    report = Report(diagnostics=apply_policy(policy_file, specs), files=len(specs))
+    if report.errors:
+        raise pulumi.RunError(f"policy {policy_file} is not met:\n" + format_text(report))
+    return specs
 
 
 def refuse_empty(files: int, folder: str, *, allow_empty: bool) -> None:

@@ -22,9 +22,11 @@ from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
 from servingops.escape import for_text
 from servingops.export import export_endpoint, to_yaml
+from servingops.init import init_project
 from servingops.loader import check_document, load_endpoints
 from servingops.model.endpoint import EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
+from servingops.policy import apply_policy
 from servingops.smoke import run_smoke
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -34,6 +36,8 @@ DESCRIPTION = "LLM serving endpoints as code: validate, diff, drift, smoke, expo
 def validate(args: argparse.Namespace) -> int:
     """Check endpoint files offline: YAML, schema and semantic rules."""
     result = load_endpoints(args.paths, allow_plaintext=args.allow_plaintext)
+    if args.policy:
+        result.report.add(apply_policy(args.policy, result.specs))
     sys.stdout.write(FORMATTERS[args.format](result.report))
     failing = result.report.errors or (args.strict and result.report.warnings)
     return EXIT_FINDINGS if failing else EXIT_OK
@@ -99,6 +103,18 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def init(args: argparse.Namespace) -> int:
+    """Write a new servingops project (Pulumi program, example endpoint, policies, CI) into DIR."""
+    written = init_project(args.dir, name=args.name, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(
+        f"next: cd {args.dir} && python -m venv .venv && .venv/bin/pip install -r requirements.txt"
+        " && .venv/bin/servingops validate --policy policies/dev.yaml"
+    )
+    return 0  # refusals are ToolError: exit 1
+
+
 def plugin(args: argparse.Namespace) -> int:
     """Run a plugin subcommand with its own arguments; exit 2 when it is not installed."""
     try:
@@ -116,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_validate(sub)
     _add_remote(sub)
+    _add_init(sub)
     _add_plugins(sub)
     return parser
 
@@ -130,7 +147,20 @@ def _add_validate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="accept *_plaintext secrets (write-only; values are never printed)",
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as findings")
+    p.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="also check the stack policy in FILE (e.g. policies/prod.yaml)",
+    )
     p.set_defaults(func=validate)
+
+
+def _add_init(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("init", help=init.__doc__, description=init.__doc__)
+    p.add_argument("dir", metavar="DIR", help="folder to write the project into (created)")
+    p.add_argument("--name", help="Pulumi project name (default: the folder's name)")
+    p.add_argument("--force", action="store_true", help="overwrite files that exist")
+    p.set_defaults(func=init)
 
 
 def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -157,7 +187,7 @@ def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def plugin_commands() -> dict[str, str]:
     """Plugin subcommands with their help; a plugin cannot replace a built-in command."""
-    builtins = {func.__name__ for func in (validate, diff, drift, smoke, export)}
+    builtins = {func.__name__ for func in (validate, diff, drift, smoke, export, init)}
     return {n: text for n, text in plugins.command_help().items() if n not in builtins}
 
 

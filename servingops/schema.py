@@ -79,8 +79,14 @@ def _formats() -> FormatChecker:
 
 def check_schema(doc: YamlDoc, file: str) -> list[Diagnostic]:
     """Every schema violation in ``doc`` as findings (empty when it conforms)."""
+    return check_against(_validator(), doc, file)
+
+
+def check_against(validator: Draft202012Validator, doc: YamlDoc, file: str) -> list[Diagnostic]:
+    """Every violation of ``validator``'s schema in ``doc`` (any of our schemas, e.g. the
+    policy schema), rendered and placed like endpoint-file findings."""
     out: list[Diagnostic] = []
-    for err in _validator().iter_errors(doc.data):
+    for err in validator.iter_errors(doc.data):
         out.extend(_findings(_deepest(err), doc, file))
     return _dedupe(out)
 

@@ -77,7 +77,8 @@ drift() {
 }
 
 up() {
-  .venv/bin/servingops validate endpoints
+  .venv/bin/servingops validate endpoints --policy policies/dev.yaml
+  pulumi_ config set servingops:policy policies/dev.yaml  # the demo stack's policy
   echo "== recover from an interrupted run, if any (stale lock, pending operations)"
   engine recover --stack "$STACK"
   echo "== pulumi up (creates/updates endpoints, waits, smoke-checks each)"

@@ -1,0 +1,1 @@
+"""Templates of ``servingops init`` (package data under ``project/``; see servingops.init)."""
