@@ -8,6 +8,7 @@ the case folder, preceded by an ``exit: N`` line. An optional ``args.txt`` adds 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -61,5 +62,11 @@ def test_precommit_hook_runs_validate_on_endpoint_files() -> None:
     config = yaml.safe_load((CASES.parent.parent / ".pre-commit-config.yaml").read_text())
     hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
     hook = hooks["servingops-validate"]
-    assert hook["entry"].endswith("servingops validate")
+    assert hook["entry"].split()[:2] == [".venv/bin/servingops", "validate"]
     assert "endpoints" in hook["files"]
+    repo = CASES.parent.parent
+    files = sorted(str(p.relative_to(repo)) for p in (repo / "endpoints").glob("*.yaml"))
+    ran = subprocess.run(
+        [*hook["entry"].split(), *files], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
