@@ -19,7 +19,7 @@ from plane.inference.context import QueryContext, QueryError
 from plane.inference.forward import find_upstream, forward_query, forwarding_allowed
 from plane.inference.params import CHAT, validate_request
 from plane.inference.responses import answer_offline
-from plane.inference.streaming import stream_chat, stream_completion
+from plane.inference.streaming import stream_chat, stream_completion, wants_usage
 
 __all__ = ["QueryContext", "QueryError", "run_query"]
 
@@ -38,7 +38,8 @@ def run_query(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any] | Itera
     answer: dict[str, Any] = _reading_input(answer_offline, ctx, body)
     if not body.get("stream"):
         return answer
-    return stream_chat(answer) if ctx.task == CHAT else stream_completion(answer)
+    usage = wants_usage(body)
+    return stream_chat(answer, usage) if ctx.task == CHAT else stream_completion(answer, usage)
 
 
 def _reading_input(step: Callable[..., Any], *args: Any) -> Any:
