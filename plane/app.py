@@ -30,6 +30,7 @@ from plane.middleware import (
     BodyLimitMiddleware,
     FaultMiddleware,
     StatsMiddleware,
+    TrailingSlashMiddleware,
     WorkspaceHeaderMiddleware,
 )
 from plane.routes import admin, control, extra, query
@@ -71,6 +72,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(TrailingSlashMiddleware),
             Middleware(WorkspaceHeaderMiddleware, workspace_id=plane.workspace_id),
             Middleware(StatsMiddleware, stats=plane.stats, routes=routes),
             Middleware(AuthMiddleware, auth=plane.auth),
@@ -84,6 +86,7 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # a stray slash is answered, never redirected
     app.state.plane = plane
     return app
 

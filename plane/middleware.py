@@ -188,3 +188,24 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await send_error(send, error)
+
+
+class TrailingSlashMiddleware:
+    """Answers ``/api/.../`` as ``/api/...`` instead of a 307 redirect.
+
+    Starlette redirects a path with a stray trailing slash to an absolute URL built from
+    the ``Host`` header, which breaks behind a proxy; the Databricks API answers the call
+    itself (the MLflow deployments client sends ``/api/2.0/serving-endpoints/``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/api/") and len(path) > 5 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes):
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
