@@ -33,7 +33,7 @@ from plane.middleware import (
     TrailingSlashMiddleware,
     WorkspaceHeaderMiddleware,
 )
-from plane.routes import admin, control, extra, query
+from plane.routes import admin, control, extra, identity, query
 from plane.routes.common import plane_of
 from plane.services import Plane
 from plane.settings import Clock, PlaneSettings, system_clock
@@ -63,6 +63,7 @@ def create_app(
     settings = settings or PlaneSettings()
     plane = build_plane(db_path, settings, clock)
     routes: list[BaseRoute] = [*admin.ROUTES, *extra.ROUTES, *control.ROUTES, *query.ROUTES]
+    routes += identity.ROUTES
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

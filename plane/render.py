@@ -99,12 +99,34 @@ def _header(endpoint: EndpointResource) -> dict[str, Any]:
     }
     if endpoint.task:
         out["task"] = endpoint.task
-    if system:
-        out["endpoint_type"] = "FOUNDATION_MODEL_API"
+    endpoint_type = _endpoint_type(endpoint)
+    if endpoint_type:
+        out["endpoint_type"] = endpoint_type
     if endpoint.tags:
         out["tags"] = render_tags(endpoint.tags)
     out["state"] = endpoint.state()
     return out
+
+
+def _endpoint_type(endpoint: EndpointResource) -> str | None:
+    """``endpoint_type``: what the endpoint serves (None while it has no entities).
+
+    ``EXTERNAL_MODEL`` for external models (MLflow deployments client docstrings of
+    ``create_endpoint`` / ``update_endpoint_config``), ``FOUNDATION_MODEL_API`` for
+    pay-per-token and ``system.ai`` (foundation) models, ``CUSTOM_MODEL`` for a UC model.
+    """
+    if endpoint.is_system():
+        return "FOUNDATION_MODEL_API"
+    config = endpoint.latest_config()
+    entities = [] if config is None else config.served_entities
+    if not entities:
+        return None
+    if any("external_model" in e for e in entities):
+        return "EXTERNAL_MODEL"
+    names = [str(e.get("entity_name") or "") for e in entities if "entity_name" in e]
+    if names and all(not n.startswith("system.ai.") for n in names):
+        return "CUSTOM_MODEL"
+    return "FOUNDATION_MODEL_API"
 
 
 def render_tags(tags: dict[str, str | None]) -> list[dict[str, str]]:
