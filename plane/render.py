@@ -48,11 +48,11 @@ def render_endpoint(endpoint: EndpointResource, rng: random.Random | None) -> di
     out = _header(endpoint)
     pending = endpoint.pending
     if endpoint.config is not None:
-        out["config"] = render_config(endpoint.config, _ready_state(), rng)
+        out["config"] = render_config(endpoint.config, _ready_state(), rng, endpoint.name)
     elif pending is not None and pending.failed:
-        out["config"] = render_config(pending.config, _failed_state(pending), rng)
+        out["config"] = render_config(pending.config, _failed_state(pending), rng, endpoint.name)
     if pending is not None:
-        out["pending_config"] = _pending_config(pending, rng)
+        out["pending_config"] = _pending_config(pending, rng, endpoint.name)
     sections = {
         "ai_gateway": endpoint.ai_gateway,
         "email_notifications": endpoint.email_notifications,
@@ -137,7 +137,10 @@ def render_tags(tags: dict[str, str | None]) -> list[dict[str, str]]:
 
 
 def render_config(
-    config: StoredConfig, state: dict[str, str], rng: random.Random | None
+    config: StoredConfig,
+    state: dict[str, str],
+    rng: random.Random | None,
+    endpoint_name: str = "",
 ) -> dict[str, Any]:
     """A stored config in output shape, every entity carrying ``state``."""
     entities = [
@@ -154,7 +157,7 @@ def render_config(
     if config.traffic_config is not None:
         out["traffic_config"] = {"routes": [_route(r) for r in config.traffic_config.routes]}
     if config.auto_capture_config:
-        out["auto_capture_config"] = _auto_capture(config.auto_capture_config)
+        out["auto_capture_config"] = _auto_capture(config.auto_capture_config, endpoint_name)
     return out
 
 
@@ -174,9 +177,11 @@ def render_entity(
     return out
 
 
-def _pending_config(pending: PendingUpdate, rng: random.Random | None) -> dict[str, Any]:
+def _pending_config(
+    pending: PendingUpdate, rng: random.Random | None, endpoint_name: str
+) -> dict[str, Any]:
     state = _failed_state(pending) if pending.failed else _creating_state()
-    out = render_config(pending.config, state, rng)
+    out = render_config(pending.config, state, rng, endpoint_name)
     out["start_time"] = ms(pending.start)
     return out
 
@@ -193,10 +198,12 @@ def _route(route: TrafficRoute) -> dict[str, Any]:
     return {"served_model_name": name, "served_entity_name": name, "traffic_percentage": pct}
 
 
-def _auto_capture(auto: dict[str, Any]) -> dict[str, Any]:
+def _auto_capture(auto: dict[str, Any], endpoint_name: str) -> dict[str, Any]:
+    """A legacy ``auto_capture_config`` (kept from older files); the prefix defaults to the
+    endpoint's name (legacy inference-table docs: ``<catalog>.<schema>.<prefix>_payload``)."""
     out = dict(auto)
     if auto.get("enabled"):
-        prefix = auto.get("table_name_prefix") or "endpoint"
+        prefix = auto.get("table_name_prefix") or endpoint_name
         table = f"{auto.get('catalog_name')}.{auto.get('schema_name')}.{prefix}_payload"
         out["state"] = {"payload_table": {"name": table, "status": "ACTIVE"}}
     return out

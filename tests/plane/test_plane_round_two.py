@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from plane_payloads import API, chat_endpoint
 
+from plane import render
+from plane.resource import StoredConfig
+
 
 def test_trailing_slash_on_the_api_is_answered_not_redirected(api):
     api.post(API, chat_endpoint())
@@ -48,3 +51,47 @@ def test_scim_me_answers_the_caller(api):
     me = api.get("/api/2.0/preview/scim/v2/Me").json()
     assert me["userName"] == api.plane.settings.user_name and me["active"] is True
     assert "urn:ietf:params:scim:schemas:core:2.0:User" in me["schemas"]
+
+
+LEGACY = {"catalog_name": "main", "schema_name": "logs", "enabled": True}
+
+
+def _with_legacy_table(name: str, auto: dict) -> dict:
+    body = chat_endpoint(name)
+    body["config"]["auto_capture_config"] = auto
+    return body
+
+
+def test_new_legacy_inference_table_is_refused_on_create(api):
+    r = api.post(API, _with_legacy_table("legacy", LEGACY))
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    message = r.json()["message"]
+    assert "config.auto_capture_config" in message
+    assert "ai_gateway.inference_table_config" in message
+    assert api.get(f"{API}/legacy").status_code == 404
+
+
+def test_legacy_inference_table_without_enabled_is_refused_too(api):
+    auto = {"catalog_name": "main", "schema_name": "logs"}
+    assert api.post(API, _with_legacy_table("legacy", auto)).status_code == 400
+
+
+def test_new_legacy_inference_table_is_refused_on_config_update(api):
+    api.post(API, chat_endpoint())
+    api.clock.advance(1)
+    config = _with_legacy_table("chat", LEGACY)["config"]
+    r = api.put(f"{API}/chat/config", config)
+    assert r.status_code == 400 and "auto_capture_config" in r.json()["message"]
+
+
+def test_a_disabled_legacy_table_is_accepted(api):
+    r = api.post(API, _with_legacy_table("legacy", {**LEGACY, "enabled": False}))
+    assert r.status_code == 200
+
+
+def test_stored_legacy_table_is_named_after_the_endpoint():
+    config = StoredConfig([], auto_capture_config={"catalog_name": "c", "schema_name": "s"})
+    config.auto_capture_config = {**(config.auto_capture_config or {}), "enabled": True}
+    out = render.render_config(config, {}, None, "fraud-scorer")
+    table = out["auto_capture_config"]["state"]["payload_table"]["name"]
+    assert table == "c.s.fraud-scorer_payload"
