@@ -95,3 +95,27 @@ def test_stored_legacy_table_is_named_after_the_endpoint():
     out = render.render_config(config, {}, None, "fraud-scorer")
     table = out["auto_capture_config"]["state"]["payload_table"]["name"]
     assert table == "c.s.fraud-scorer_payload"
+
+
+def test_gateway_table_without_prefix_is_named_after_the_endpoint(api):
+    api.post(API, chat_endpoint())
+    body = {"inference_table_config": dict(LEGACY)}
+    first = api.put(f"{API}/chat/ai-gateway", body)
+    assert first.status_code == 200
+    assert first.json()["inference_table_config"]["table_name_prefix"] == "chat"
+    again = api.put(f"{API}/chat/ai-gateway", body)  # the same file again: not a rename
+    assert again.status_code == 200
+    got = api.get(f"{API}/chat").json()["ai_gateway"]["inference_table_config"]
+    assert got["table_name_prefix"] == "chat"
+
+
+def test_gateway_table_prefix_filled_on_create_too(api):
+    r = api.post(API, chat_endpoint(ai_gateway={"inference_table_config": dict(LEGACY)}))
+    assert r.json()["ai_gateway"]["inference_table_config"]["table_name_prefix"] == "chat"
+
+
+def test_a_disabled_gateway_table_gets_no_prefix(api):
+    api.post(API, chat_endpoint())
+    body = {"inference_table_config": {**LEGACY, "enabled": False}}
+    r = api.put(f"{API}/chat/ai-gateway", body)
+    assert "table_name_prefix" not in r.json()["inference_table_config"]
