@@ -20,6 +20,7 @@ from starlette.types import Scope
 from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneError
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
+from plane.inference.tabular import CUSTOM
 from plane.middleware import drop_connection, fault_error
 from plane.resource import EndpointResource, StoredConfig
 from plane.services import Plane
@@ -61,11 +62,14 @@ async def answer_query(
 
 def _task_of(endpoint: EndpointResource, wanted: str | None) -> str:
     name, task = endpoint.name, endpoint.task
-    if not task:
+    if not task and wanted is not None:
         raise InvalidParameter(
-            f"Endpoint '{name}' serves a custom model; the local plane answers only chat, "
-            "completions and embeddings endpoints."
+            f"Endpoint '{name}' serves a custom model; query it at "
+            f"/serving-endpoints/{name}/invocations with dataframe_records, dataframe_split, "
+            "instances or inputs."
         )
+    if not task:
+        return CUSTOM
     if wanted is not None and task != wanted:
         route = {"llm/v1/chat": "chat/completions", "llm/v1/completions": "completions"}
         path = route.get(task, "embeddings")

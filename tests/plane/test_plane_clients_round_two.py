@@ -7,6 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.serving import (
+    DataframeSplitInput,
+    EndpointCoreConfigInput,
+    ServedEntityInput,
+)
 from plane_testing import RunningPlane, running_plane
 
 OAUTH = {"client_id": "sp-app-id", "client_secret": "sp-secret"}
@@ -53,3 +58,27 @@ def test_current_user_me_with_oauth_is_the_service_principal(w_oauth: WorkspaceC
 
 def test_workspace_id_from_the_scim_me_header(w: WorkspaceClient, plane: RunningPlane) -> None:
     assert str(w.get_workspace_id()) == plane.workspace_id
+
+
+def _custom(w: WorkspaceClient, name: str = "churn") -> None:
+    entity = ServedEntityInput(
+        entity_name="main.ml.churn",
+        entity_version="3",
+        workload_size="Small",
+        scale_to_zero_enabled=True,
+    )
+    w.serving_endpoints.create_and_wait(
+        name=name, config=EndpointCoreConfigInput(name=name, served_entities=[entity])
+    )
+
+
+def test_sdk_queries_a_custom_model_in_every_input_format(w: WorkspaceClient) -> None:
+    _custom(w)
+    records = [{"age": 31}, {"age": 58}]
+    by_records = w.serving_endpoints.query("churn", dataframe_records=records).predictions
+    assert by_records is not None and len(by_records) == 2
+    split = DataframeSplitInput(columns=["age"], data=[[31], [58]])
+    assert len(w.serving_endpoints.query("churn", dataframe_split=split).predictions or []) == 2
+    assert len(w.serving_endpoints.query("churn", instances=[[1], [2], [3]]).predictions or []) == 3
+    inputs = {"age": [1, 2, 3, 4]}
+    assert len(w.serving_endpoints.query("churn", inputs=inputs).predictions or []) == 4

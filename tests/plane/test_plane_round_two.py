@@ -119,3 +119,39 @@ def test_a_disabled_gateway_table_gets_no_prefix(api):
     body = {"inference_table_config": {**LEGACY, "enabled": False}}
     r = api.put(f"{API}/chat/ai-gateway", body)
     assert "table_name_prefix" not in r.json()["inference_table_config"]
+
+
+def _ready_custom(api, name: str = "churn") -> str:
+    api.post(API, _uc_endpoint(name))
+    api.clock.advance(1)
+    return f"/serving-endpoints/{name}/invocations"
+
+
+RECORDS = [{"age": 31, "plan": "pro"}, {"age": 58, "plan": "free"}]
+
+
+def test_custom_model_answers_predictions_for_every_input_format(api):
+    url = _ready_custom(api)
+    by_records = api.post(url, {"dataframe_records": RECORDS}).json()["predictions"]
+    assert len(by_records) == 2 and all(0 <= p < 1 for p in by_records)
+    split = {"columns": ["age", "plan"], "data": [[31, "pro"], [58, "free"]]}
+    assert len(api.post(url, {"dataframe_split": split}).json()["predictions"]) == 2
+    assert len(api.post(url, {"instances": [[1, 2], [3, 4], [5, 6]]}).json()["predictions"]) == 3
+    columnar = {"inputs": {"age": [1, 2, 3, 4], "plan": ["a", "b", "c", "d"]}}
+    assert len(api.post(url, columnar).json()["predictions"]) == 4
+    assert (
+        len(api.post(url, {"inputs": [[0.1], [0.2]], "params": {"k": 1}}).json()["predictions"])
+        == 2
+    )
+    again = api.post(url, {"dataframe_records": RECORDS}).json()["predictions"]
+    assert again == by_records  # deterministic per model and row
+
+
+def test_custom_model_refuses_two_input_fields_and_the_openai_routes(api):
+    url = _ready_custom(api)
+    r = api.post(url, {"instances": [[1]], "inputs": [[1]]})
+    assert r.status_code == 400 and "exactly one of the input fields" in r.json()["message"]
+    r = api.post(url, {"dataframe_split": {"columns": ["a"]}})
+    assert r.status_code == 400 and "dataframe_split" in r.json()["message"]
+    r = api.post("/serving-endpoints/chat/completions", {"model": "churn", "messages": []})
+    assert r.status_code == 400 and "/serving-endpoints/churn/invocations" in r.json()["message"]
