@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,8 @@ from starlette.types import Scope
 from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneError
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
+from plane.inference.params import CHAT
+from plane.inference.responses_api import response_events, to_chat_request, to_response
 from plane.inference.tabular import CUSTOM
 from plane.middleware import drop_connection, fault_error
 from plane.resource import EndpointResource, StoredConfig
@@ -36,8 +38,12 @@ async def answer_query(
     *,
     entity: str | None = None,
     task: str | None = None,
+    shape: Callable[[Answer], Answer] | None = None,
 ) -> Response:
-    """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``)."""
+    """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``).
+
+    ``shape`` turns the engine's answer into the route's own (the Responses API).
+    """
     endpoint, config = plane.store.query_target(name)
     endpoint_task = _task_of(endpoint, task)
     principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
@@ -55,7 +61,7 @@ async def answer_query(
             error = failed
             continue
         _charge(plane, name, limits, principal, answer)
-        return _respond(answer, str(candidate["name"]))
+        return _respond(shape(answer) if shape else answer, str(candidate["name"]))
     assert error is not None
     raise error
 
@@ -166,3 +172,22 @@ def _stream(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
         yield from rest
     except QueryError as error:
         yield b"data: " + json.dumps(error.to_api()).encode() + b"\n\n"
+
+
+async def answer_responses(plane: Plane, scope: Scope, body: dict[str, Any]) -> Response:
+    """``POST /serving-endpoints/responses``: the OpenAI Responses API on a chat endpoint."""
+    name = body.get("model")
+    if not isinstance(name, str) or not name:
+        raise InvalidParameter("'model' is required: the name of the serving endpoint.")
+    try:
+        chat = to_chat_request(body)
+    except QueryError as error:
+        raise CustomError(error.status, error.error_code, error.message) from error
+    stream = bool(body.get("stream"))
+
+    def shape(answer: Answer) -> Answer:
+        assert isinstance(answer, dict)  # the chat request is never streamed
+        response = to_response(answer, body)
+        return (None, response_events(response)) if stream else response
+
+    return await answer_query(plane, scope, name, chat, task=CHAT, shape=shape)

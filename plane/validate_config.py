@@ -11,7 +11,6 @@ from plane.resource import StoredConfig, TrafficConfig, TrafficRoute
 from plane.validate_entities import EntityInfo, check_entity, check_pt_entity
 from servingcatalogue import Catalogue
 
-
 LEGACY_TABLES_REFUSED = (
     "'{path}': legacy inference tables can no longer be enabled on new or existing "
     "endpoints (since 2026-02-20). Use AI Gateway inference tables instead: "

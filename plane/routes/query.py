@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from plane.errors import InvalidParameter
-from plane.query import answer_query
+from plane.query import answer_query, answer_responses
 from plane.routes.common import path_param, plane_of, read_json
 
 OPENAI_TASKS = {
@@ -45,8 +45,15 @@ def _openai(suffix: str) -> Route:
     return Route(f"/serving-endpoints/{suffix}", handler, methods=["POST"])
 
 
+async def responses(request: Request) -> Response:
+    """POST /serving-endpoints/responses (OpenAI Responses API, model = chat endpoint)."""
+    body = await read_json(request)
+    return await answer_responses(plane_of(request), request.scope, body)
+
+
 ROUTES = [
     *(_openai(suffix) for suffix in OPENAI_TASKS),
+    Route("/serving-endpoints/responses", responses, methods=["POST"]),
     Route("/serving-endpoints/{name}/invocations", query, methods=["POST"]),
     Route(
         "/serving-endpoints/{name}/served-models/{entity}/invocations",

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
+import openai
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.serving import (
     DataframeSplitInput,
     EndpointCoreConfigInput,
+    ExternalModel,
+    ExternalModelProvider,
+    OpenAiConfig,
     ServedEntityInput,
 )
+from openai import OpenAI
 from plane_testing import RunningPlane, running_plane
 
 OAUTH = {"client_id": "sp-app-id", "client_secret": "sp-secret"}
@@ -82,3 +90,84 @@ def test_sdk_queries_a_custom_model_in_every_input_format(w: WorkspaceClient) ->
     assert len(w.serving_endpoints.query("churn", instances=[[1], [2], [3]]).predictions or []) == 3
     inputs = {"age": [1, 2, 3, 4]}
     assert len(w.serving_endpoints.query("churn", inputs=inputs).predictions or []) == 4
+
+
+def _chat(w: WorkspaceClient, name: str = "chat", route_optimized: bool = False) -> None:
+    model = ExternalModel(
+        provider=ExternalModelProvider.OPENAI,
+        name="gpt-4o-mini",
+        task="llm/v1/chat",
+        openai_config=OpenAiConfig(openai_api_key_plaintext="sk-test-key"),
+    )
+    entity = ServedEntityInput(name="gpt", external_model=model)
+    w.serving_endpoints.create_and_wait(
+        name=name,
+        config=EndpointCoreConfigInput(name=name, served_entities=[entity]),
+        route_optimized=route_optimized,
+    )
+
+
+@pytest.fixture
+def openai_client(w: WorkspaceClient, plane: RunningPlane) -> OpenAI:
+    _chat(w)
+    return OpenAI(base_url=f"{plane.url}/serving-endpoints", api_key=plane.token)
+
+
+def test_responses_create_answers_text(openai_client: OpenAI) -> None:
+    response = openai_client.responses.create(
+        model="chat", input="Reply with OK.", instructions="Be brief."
+    )
+    assert response.object == "response" and response.status == "completed"
+    assert response.output_text and response.model == "gpt-4o-mini"
+    assert response.usage is not None and response.usage.total_tokens == (
+        response.usage.input_tokens + response.usage.output_tokens
+    )
+
+
+def test_responses_stream_rebuilds_the_text(openai_client: OpenAI) -> None:
+    plain = openai_client.responses.create(model="chat", input="Tell me about lighthouses")
+    events = list(
+        openai_client.responses.create(model="chat", input="Tell me about lighthouses", stream=True)
+    )
+    kinds = [e.type for e in events]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == plain.output_text and kinds.count("response.output_text.delta") > 3
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+WEATHER: dict[str, Any] = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+
+
+def test_responses_function_call_round_trip(openai_client: OpenAI) -> None:
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": WEATHER}]
+    first = openai_client.responses.create(
+        model="chat", input="Use get_weather for Oslo", tools=tools
+    )
+    (call,) = [item for item in first.output if item.type == "function_call"]
+    assert call.name == "get_weather" and "city" in json.loads(call.arguments)
+    follow_up: Any = [
+        {"role": "user", "content": "Use get_weather for Oslo"},
+        {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": "{}"},
+        {"type": "function_call_output", "call_id": call.call_id, "output": "3 degrees"},
+    ]
+    final = openai_client.responses.create(model="chat", input=follow_up, tools=tools)
+    assert final.output_text == "The get_weather tool returned: 3 degrees"
+
+
+def test_responses_refuses_server_side_state(openai_client: OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="previous_response_id"):
+        openai_client.responses.create(model="chat", input="hi", previous_response_id="resp_1")
+
+
+def test_sdk_open_ai_client_responses_create(w: WorkspaceClient) -> None:
+    _chat(w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = w.serving_endpoints.get_open_ai_client()
+    response = client.responses.create(model="chat", input="Reply with OK.")
+    assert response.output_text
