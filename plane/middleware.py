@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plane.auth import Authenticator
-from plane.errors import BodyTooLarge, CustomError, PlaneError
+from plane.errors import BodyTooLarge, CustomError, PlaneError, Unauthenticated
 from plane.faults import Fault, FaultRegistry
 from plane.stats import RequestStats
 
@@ -29,6 +30,8 @@ PUBLIC_PATHS = frozenset(
     }
 )
 TRANSPORT_KEY = "plane.transport"
+DATA_PLANE_PATH = re.compile(r"/[0-9]+/serving-endpoints/[^/]+/invocations")
+"""A route-optimized URL: ``/<workspace id>/serving-endpoints/<name>/invocations``."""
 ORG_ID_HEADER = "x-databricks-org-id"
 """Response header naming the workspace, as real workspaces send on every API answer."""
 
@@ -106,11 +109,17 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            principal = self.auth.principal(_header(scope, b"authorization"))
+            credential = self.auth.credential(_header(scope, b"authorization"))
+            if credential.kind == "data_plane" and not DATA_PLANE_PATH.fullmatch(scope["path"]):
+                raise Unauthenticated(
+                    "This token is scoped to the data plane of one route-optimized endpoint; "
+                    "use it only on that endpoint's route-optimized URL."
+                )
         except PlaneError as error:
             await send_error(send, error)
             return
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"], state["credential"] = credential.principal, credential
         await self.app(scope, receive, send)
 
 

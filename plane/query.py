@@ -17,7 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Scope
 
-from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneError
+from plane.errors import (
+    CustomError,
+    EntityNotFound,
+    InvalidParameter,
+    PermissionDenied,
+    PlaneError,
+)
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
 from plane.inference.params import CHAT
@@ -39,12 +45,15 @@ async def answer_query(
     entity: str | None = None,
     task: str | None = None,
     shape: Callable[[Answer], Answer] | None = None,
+    data_plane: bool = False,
 ) -> Response:
     """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``).
 
-    ``shape`` turns the engine's answer into the route's own (the Responses API).
+    ``shape`` turns the engine's answer into the route's own (the Responses API);
+    ``data_plane`` is true on a route-optimized URL (see ``_check_route``).
     """
     endpoint, config = plane.store.query_target(name)
+    _check_route(endpoint, scope, data_plane)
     endpoint_task = _task_of(endpoint, task)
     principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
     limits = _limits(endpoint)
@@ -64,6 +73,41 @@ async def answer_query(
         return _respond(shape(answer) if shape else answer, str(candidate["name"]))
     assert error is not None
     raise error
+
+
+def _check_route(endpoint: EndpointResource, scope: Scope, data_plane: bool) -> None:
+    """A route-optimized endpoint is queried only on its route-optimized URL, with an OAuth
+    token (a data-plane token must be the one exchanged for this endpoint); the workspace
+    URL is refused, as for endpoints created after 2025-09-22 (plane/README.md)."""
+    name = endpoint.name
+    credential = scope.get("state", {}).get("credential")
+    if not data_plane:
+        if endpoint.route_optimized:
+            raise CustomError(
+                400,
+                "BAD_REQUEST",
+                f"Endpoint '{name}' is route-optimized: query it at its route-optimized URL "
+                "(data_plane_info.query_info.endpoint_url) with an OAuth token; the "
+                "workspace URL is not supported for it.",
+            )
+        return
+    if not endpoint.route_optimized:
+        raise CustomError(
+            400,
+            "BAD_REQUEST",
+            f"Endpoint '{name}' is not route-optimized; query it at "
+            f"/serving-endpoints/{name}/invocations on the workspace URL.",
+        )
+    kind = getattr(credential, "kind", "pat")
+    if kind == "pat":
+        raise PermissionDenied(
+            f"Route-optimized endpoint '{name}' accepts only OAuth tokens; personal access "
+            "tokens are not supported."
+        )
+    if kind == "data_plane" and getattr(credential, "endpoint_id", None) != endpoint.id:
+        raise PermissionDenied(
+            f"This data-plane token was issued for another endpoint, not for '{name}'."
+        )
 
 
 def _task_of(endpoint: EndpointResource, wanted: str | None) -> str:

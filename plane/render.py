@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from plane.dataplane import authorization_details
 from plane.settings import ms
 
 if TYPE_CHECKING:  # plane.resource imports this module to render itself
@@ -62,12 +63,18 @@ def render_endpoint(endpoint: EndpointResource, rng: random.Random | None) -> di
     return out
 
 
-def add_query_urls(out: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """Route-optimized endpoints carry their query URL (``endpoint_url``, ``data_plane_info``)."""
+def add_query_urls(out: dict[str, Any], base_url: str, workspace_id: str) -> dict[str, Any]:
+    """Route-optimized endpoints carry their query URL (``endpoint_url``, ``data_plane_info``).
+
+    The URL is ``<base>/<workspace id>/serving-endpoints/<name>/invocations`` (the real one
+    is ``https://<id>.serving.<cloud>/<workspace id>/serving-endpoints/<name>/invocations``)
+    and ``query_info.authorization_details`` is what the SDK's token exchange sends.
+    """
     if out.get("route_optimized"):
-        url = f"{base_url.rstrip('/')}/serving-endpoints/{out['name']}/invocations"
+        url = f"{base_url.rstrip('/')}/{workspace_id}/serving-endpoints/{out['name']}/invocations"
         out["endpoint_url"] = url
-        out["data_plane_info"] = {"query_info": {"endpoint_url": url}}
+        info = {"endpoint_url": url, "authorization_details": authorization_details(out["id"])}
+        out["data_plane_info"] = {"query_info": info}
     return out
 
 

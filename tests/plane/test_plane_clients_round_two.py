@@ -8,10 +8,14 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import BadRequest
 from databricks.sdk.service.serving import (
+    ChatMessage,
+    ChatMessageRole,
     DataframeSplitInput,
     EndpointCoreConfigInput,
     ExternalModel,
@@ -171,3 +175,71 @@ def test_sdk_open_ai_client_responses_create(w: WorkspaceClient) -> None:
         client = w.serving_endpoints.get_open_ai_client()
     response = client.responses.create(model="chat", input="Reply with OK.")
     assert response.output_text
+
+
+HI = [ChatMessage(role=ChatMessageRole.USER, content="Reply with OK.")]
+
+
+def test_sdk_data_plane_query_on_a_route_optimized_endpoint(w_oauth: WorkspaceClient) -> None:
+    _chat(w_oauth, "ro", route_optimized=True)
+    info = w_oauth.serving_endpoints.get("ro").data_plane_info
+    assert info is not None and info.query_info is not None
+    assert info.query_info.authorization_details
+    answer = w_oauth.serving_endpoints_data_plane.query("ro", messages=HI)
+    assert answer.choices and answer.choices[0].message is not None
+
+
+def test_workspace_url_query_of_a_route_optimized_endpoint_is_refused(
+    w: WorkspaceClient, w_oauth: WorkspaceClient
+) -> None:
+    _chat(w, "ro", route_optimized=True)
+    for client in (w, w_oauth):
+        with pytest.raises(BadRequest, match="route-optimized URL"):
+            client.serving_endpoints.query("ro", messages=HI)
+
+
+def _exchange(plane: RunningPlane, assertion: str, details: str) -> httpx.Response:
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "assertion": assertion,
+        "authorization_details": details,
+    }
+    return httpx.post(f"{plane.url}/oidc/v1/token", data=form)
+
+
+def _oauth_token(plane: RunningPlane) -> str:
+    form = {"grant_type": "client_credentials", **OAUTH}
+    return str(httpx.post(f"{plane.url}/oidc/v1/token", data=form).json()["access_token"])
+
+
+def test_data_plane_refuses_personal_tokens_and_foreign_or_misused_tokens(
+    w: WorkspaceClient, plane: RunningPlane
+) -> None:
+    _chat(w, "ro", route_optimized=True)
+    _chat(w, "ro2", route_optimized=True)
+    info = w.serving_endpoints.get("ro").data_plane_info.query_info  # type: ignore[union-attr]
+    url, details = str(info.endpoint_url), str(info.authorization_details)  # type: ignore[union-attr]
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    pat = httpx.post(url, json=body, headers={"Authorization": f"Bearer {plane.token}"})
+    assert pat.status_code == 403 and "personal access tokens" in pat.json()["message"]
+    refused = _exchange(plane, plane.token, details)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    token = _exchange(plane, _oauth_token(plane), details).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(url, json=body, headers=auth).status_code == 200
+    other = url.replace("/ro/", "/ro2/")
+    assert httpx.post(other, json=body, headers=auth).status_code == 403
+    control = httpx.get(f"{plane.url}/api/2.0/serving-endpoints", headers=auth)
+    assert control.status_code == 401
+    bad = _exchange(plane, _oauth_token(plane), "[]")
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+
+
+def test_data_plane_url_of_a_plain_endpoint_is_refused(w: WorkspaceClient, plane: RunningPlane):
+    _chat(w, "plain")
+    url = f"{plane.url}/{plane.workspace_id}/serving-endpoints/plain/invocations"
+    auth = {"Authorization": f"Bearer {_oauth_token(plane)}"}
+    r = httpx.post(url, json={"messages": [{"role": "user", "content": "hi"}]}, headers=auth)
+    assert r.status_code == 400 and "not route-optimized" in r.json()["message"]
+    wrong = f"{plane.url}/1/serving-endpoints/plain/invocations"
+    assert httpx.post(wrong, json={}, headers=auth).status_code == 404
