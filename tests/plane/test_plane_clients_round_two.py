@@ -14,6 +14,8 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest
 from databricks.sdk.service.serving import (
+    AiGatewayInferenceTableConfig,
+    AutoCaptureConfigInput,
     ChatMessage,
     ChatMessageRole,
     DataframeSplitInput,
@@ -243,3 +245,28 @@ def test_data_plane_url_of_a_plain_endpoint_is_refused(w: WorkspaceClient, plane
     assert r.status_code == 400 and "not route-optimized" in r.json()["message"]
     wrong = f"{plane.url}/1/serving-endpoints/plain/invocations"
     assert httpx.post(wrong, json={}, headers=auth).status_code == 404
+
+
+def test_sdk_create_with_a_legacy_inference_table_is_refused(w: WorkspaceClient) -> None:
+    entity = ServedEntityInput(
+        entity_name="main.ml.churn", entity_version="3", workload_size="Small",
+        scale_to_zero_enabled=True,
+    )  # fmt: skip
+    auto = AutoCaptureConfigInput(catalog_name="main", schema_name="logs", enabled=True)
+    config = EndpointCoreConfigInput(name="legacy", served_entities=[entity])
+    config.auto_capture_config = auto
+    with pytest.raises(BadRequest, match="ai_gateway.inference_table_config"):
+        w.serving_endpoints.create(name="legacy", config=config)
+
+
+def test_sdk_gateway_table_without_prefix_is_named_after_the_endpoint(w: WorkspaceClient):
+    _chat(w)
+    table = AiGatewayInferenceTableConfig(catalog_name="main", schema_name="logs", enabled=True)
+    answer = w.serving_endpoints.put_ai_gateway("chat", inference_table_config=table)
+    assert answer.inference_table_config is not None
+    assert answer.inference_table_config.table_name_prefix == "chat"
+    again = w.serving_endpoints.put_ai_gateway("chat", inference_table_config=table)
+    assert again.inference_table_config is not None  # the same call again is no rename
+    got = w.serving_endpoints.get("chat").ai_gateway
+    assert got is not None and got.inference_table_config is not None
+    assert got.inference_table_config.table_name_prefix == "chat"
