@@ -42,3 +42,9 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .servingops .pytest_cache .mypy_cache
+
+.PHONY: test-latest
+# The official-client suites against the newest databricks-sdk / openai / mlflow-skinny
+# (separate .venv-latest; `make test` keeps the pinned versions).
+test-latest:
+	bash tools/test-latest.sh

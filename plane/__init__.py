@@ -5,7 +5,7 @@ Entry points:
 - ``plane.app.create_app(db_path, *, settings=PlaneSettings(), clock=time.time)``: the
   Starlette app (``app.state.plane`` holds store, faults, stats).
 - ``plane.server.main(argv)``: ``python -m plane`` / ``servingops plane``; serves with
-  uvicorn on 127.0.0.1 and prints ``DATABRICKS_HOST=`` / ``DATABRICKS_TOKEN=`` lines.
+  uvicorn on 127.0.0.1, writes the owner-only env file and prints ``DATABRICKS_HOST=``.
 - tests/plane_testing.py (test code, not shipped): ``running_plane(tmp_path, **settings)``,
   a real server in a thread, and ``FakeClock`` for instant settling.
 

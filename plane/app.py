@@ -30,9 +30,10 @@ from plane.middleware import (
     BodyLimitMiddleware,
     FaultMiddleware,
     StatsMiddleware,
+    TrailingSlashMiddleware,
     WorkspaceHeaderMiddleware,
 )
-from plane.routes import admin, control, extra, query
+from plane.routes import admin, control, extra, identity, query
 from plane.routes.common import plane_of
 from plane.services import Plane
 from plane.settings import Clock, PlaneSettings, system_clock
@@ -62,6 +63,7 @@ def create_app(
     settings = settings or PlaneSettings()
     plane = build_plane(db_path, settings, clock)
     routes: list[BaseRoute] = [*admin.ROUTES, *extra.ROUTES, *control.ROUTES, *query.ROUTES]
+    routes += identity.ROUTES
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,6 +73,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(TrailingSlashMiddleware),
             Middleware(WorkspaceHeaderMiddleware, workspace_id=plane.workspace_id),
             Middleware(StatsMiddleware, stats=plane.stats, routes=routes),
             Middleware(AuthMiddleware, auth=plane.auth),
@@ -84,6 +87,7 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # a stray slash is answered, never redirected
     app.state.plane = plane
     return app
 

@@ -40,7 +40,7 @@ def new_endpoint(
         acl=permissions.default_acl(principal),
         tags=check_tags(body.get("tags"), "tags"),
         budget_policy_id=opt_str(body, "budget_policy_id", ""),
-        ai_gateway=None if gateway is None else check_ai_gateway(gateway, "ai_gateway", None),
+        ai_gateway=None if gateway is None else check_ai_gateway(gateway, "ai_gateway", None, name),
         email_notifications=(
             None if notes is None else check_notifications(notes, "email_notifications")
         ),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plane.auth import Authenticator
-from plane.errors import BodyTooLarge, CustomError, PlaneError
+from plane.errors import BodyTooLarge, CustomError, PlaneError, Unauthenticated
 from plane.faults import Fault, FaultRegistry
 from plane.stats import RequestStats
 
@@ -29,6 +30,8 @@ PUBLIC_PATHS = frozenset(
     }
 )
 TRANSPORT_KEY = "plane.transport"
+DATA_PLANE_PATH = re.compile(r"/[0-9]+/serving-endpoints/[^/]+/invocations")
+"""A route-optimized URL: ``/<workspace id>/serving-endpoints/<name>/invocations``."""
 ORG_ID_HEADER = "x-databricks-org-id"
 """Response header naming the workspace, as real workspaces send on every API answer."""
 
@@ -106,11 +109,17 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            principal = self.auth.principal(_header(scope, b"authorization"))
+            credential = self.auth.credential(_header(scope, b"authorization"))
+            if credential.kind == "data_plane" and not DATA_PLANE_PATH.fullmatch(scope["path"]):
+                raise Unauthenticated(
+                    "This token is scoped to the data plane of one route-optimized endpoint; "
+                    "use it only on that endpoint's route-optimized URL."
+                )
         except PlaneError as error:
             await send_error(send, error)
             return
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"], state["credential"] = credential.principal, credential
         await self.app(scope, receive, send)
 
 
@@ -188,3 +197,24 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await send_error(send, error)
+
+
+class TrailingSlashMiddleware:
+    """Answers ``/api/.../`` as ``/api/...`` instead of a 307 redirect.
+
+    Starlette redirects a path with a stray trailing slash to an absolute URL built from
+    the ``Host`` header, which breaks behind a proxy; the Databricks API answers the call
+    itself (the MLflow deployments client sends ``/api/2.0/serving-endpoints/``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/api/") and len(path) > 5 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes):
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)

@@ -10,16 +10,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Scope
 
-from plane.errors import CustomError, EntityNotFound, InvalidParameter, PlaneError
+from plane.errors import (
+    CustomError,
+    EntityNotFound,
+    InvalidParameter,
+    PermissionDenied,
+    PlaneError,
+)
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
+from plane.inference.params import CHAT
+from plane.inference.responses_api import response_events, to_chat_request, to_response
+from plane.inference.tabular import CUSTOM
 from plane.middleware import drop_connection, fault_error
 from plane.resource import EndpointResource, StoredConfig
 from plane.services import Plane
@@ -35,9 +44,16 @@ async def answer_query(
     *,
     entity: str | None = None,
     task: str | None = None,
+    shape: Callable[[Answer], Answer] | None = None,
+    data_plane: bool = False,
 ) -> Response:
-    """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``)."""
+    """Answer ``body`` on endpoint ``name`` (one served ``entity``; or OpenAI route ``task``).
+
+    ``shape`` turns the engine's answer into the route's own (the Responses API);
+    ``data_plane`` is true on a route-optimized URL (see ``_check_route``).
+    """
     endpoint, config = plane.store.query_target(name)
+    _check_route(endpoint, scope, data_plane)
     endpoint_task = _task_of(endpoint, task)
     principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
     limits = _limits(endpoint)
@@ -54,18 +70,56 @@ async def answer_query(
             error = failed
             continue
         _charge(plane, name, limits, principal, answer)
-        return _respond(answer, str(candidate["name"]))
+        return _respond(shape(answer) if shape else answer, str(candidate["name"]))
     assert error is not None
     raise error
 
 
+def _check_route(endpoint: EndpointResource, scope: Scope, data_plane: bool) -> None:
+    """A route-optimized endpoint is queried only on its route-optimized URL, with an OAuth
+    token (a data-plane token must be the one exchanged for this endpoint); the workspace
+    URL is refused, as for endpoints created after 2025-09-22 (plane/README.md)."""
+    name = endpoint.name
+    credential = scope.get("state", {}).get("credential")
+    if not data_plane:
+        if endpoint.route_optimized:
+            raise CustomError(
+                400,
+                "BAD_REQUEST",
+                f"Endpoint '{name}' is route-optimized: query it at its route-optimized URL "
+                "(data_plane_info.query_info.endpoint_url) with an OAuth token; the "
+                "workspace URL is not supported for it.",
+            )
+        return
+    if not endpoint.route_optimized:
+        raise CustomError(
+            400,
+            "BAD_REQUEST",
+            f"Endpoint '{name}' is not route-optimized; query it at "
+            f"/serving-endpoints/{name}/invocations on the workspace URL.",
+        )
+    kind = getattr(credential, "kind", "pat")
+    if kind == "pat":
+        raise PermissionDenied(
+            f"Route-optimized endpoint '{name}' accepts only OAuth tokens; personal access "
+            "tokens are not supported."
+        )
+    if kind == "data_plane" and getattr(credential, "endpoint_id", None) != endpoint.id:
+        raise PermissionDenied(
+            f"This data-plane token was issued for another endpoint, not for '{name}'."
+        )
+
+
 def _task_of(endpoint: EndpointResource, wanted: str | None) -> str:
     name, task = endpoint.name, endpoint.task
-    if not task:
+    if not task and wanted is not None:
         raise InvalidParameter(
-            f"Endpoint '{name}' serves a custom model; the local plane answers only chat, "
-            "completions and embeddings endpoints."
+            f"Endpoint '{name}' serves a custom model; query it at "
+            f"/serving-endpoints/{name}/invocations with dataframe_records, dataframe_split, "
+            "instances or inputs."
         )
+    if not task:
+        return CUSTOM
     if wanted is not None and task != wanted:
         route = {"llm/v1/chat": "chat/completions", "llm/v1/completions": "completions"}
         path = route.get(task, "embeddings")
@@ -162,3 +216,22 @@ def _stream(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
         yield from rest
     except QueryError as error:
         yield b"data: " + json.dumps(error.to_api()).encode() + b"\n\n"
+
+
+async def answer_responses(plane: Plane, scope: Scope, body: dict[str, Any]) -> Response:
+    """``POST /serving-endpoints/responses``: the OpenAI Responses API on a chat endpoint."""
+    name = body.get("model")
+    if not isinstance(name, str) or not name:
+        raise InvalidParameter("'model' is required: the name of the serving endpoint.")
+    try:
+        chat = to_chat_request(body)
+    except QueryError as error:
+        raise CustomError(error.status, error.error_code, error.message) from error
+    stream = bool(body.get("stream"))
+
+    def shape(answer: Answer) -> Answer:
+        assert isinstance(answer, dict)  # the chat request is never streamed
+        response = to_response(answer, body)
+        return (None, response_events(response)) if stream else response
+
+    return await answer_query(plane, scope, name, chat, task=CHAT, shape=shape)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from plane.dataplane import authorization_details
 from plane.settings import ms
 
 if TYPE_CHECKING:  # plane.resource imports this module to render itself
@@ -48,11 +49,11 @@ def render_endpoint(endpoint: EndpointResource, rng: random.Random | None) -> di
     out = _header(endpoint)
     pending = endpoint.pending
     if endpoint.config is not None:
-        out["config"] = render_config(endpoint.config, _ready_state(), rng)
+        out["config"] = render_config(endpoint.config, _ready_state(), rng, endpoint.name)
     elif pending is not None and pending.failed:
-        out["config"] = render_config(pending.config, _failed_state(pending), rng)
+        out["config"] = render_config(pending.config, _failed_state(pending), rng, endpoint.name)
     if pending is not None:
-        out["pending_config"] = _pending_config(pending, rng)
+        out["pending_config"] = _pending_config(pending, rng, endpoint.name)
     sections = {
         "ai_gateway": endpoint.ai_gateway,
         "email_notifications": endpoint.email_notifications,
@@ -62,12 +63,18 @@ def render_endpoint(endpoint: EndpointResource, rng: random.Random | None) -> di
     return out
 
 
-def add_query_urls(out: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """Route-optimized endpoints carry their query URL (``endpoint_url``, ``data_plane_info``)."""
+def add_query_urls(out: dict[str, Any], base_url: str, workspace_id: str) -> dict[str, Any]:
+    """Route-optimized endpoints carry their query URL (``endpoint_url``, ``data_plane_info``).
+
+    The URL is ``<base>/<workspace id>/serving-endpoints/<name>/invocations`` (the real one
+    is ``https://<id>.serving.<cloud>/<workspace id>/serving-endpoints/<name>/invocations``)
+    and ``query_info.authorization_details`` is what the SDK's token exchange sends.
+    """
     if out.get("route_optimized"):
-        url = f"{base_url.rstrip('/')}/serving-endpoints/{out['name']}/invocations"
+        url = f"{base_url.rstrip('/')}/{workspace_id}/serving-endpoints/{out['name']}/invocations"
         out["endpoint_url"] = url
-        out["data_plane_info"] = {"query_info": {"endpoint_url": url}}
+        info = {"endpoint_url": url, "authorization_details": authorization_details(out["id"])}
+        out["data_plane_info"] = {"query_info": info}
     return out
 
 
@@ -99,12 +106,34 @@ def _header(endpoint: EndpointResource) -> dict[str, Any]:
     }
     if endpoint.task:
         out["task"] = endpoint.task
-    if system:
-        out["endpoint_type"] = "FOUNDATION_MODEL_API"
+    endpoint_type = _endpoint_type(endpoint)
+    if endpoint_type:
+        out["endpoint_type"] = endpoint_type
     if endpoint.tags:
         out["tags"] = render_tags(endpoint.tags)
     out["state"] = endpoint.state()
     return out
+
+
+def _endpoint_type(endpoint: EndpointResource) -> str | None:
+    """``endpoint_type``: what the endpoint serves (None while it has no entities).
+
+    ``EXTERNAL_MODEL`` for external models (MLflow deployments client docstrings of
+    ``create_endpoint`` / ``update_endpoint_config``), ``FOUNDATION_MODEL_API`` for
+    pay-per-token and ``system.ai`` (foundation) models, ``CUSTOM_MODEL`` for a UC model.
+    """
+    if endpoint.is_system():
+        return "FOUNDATION_MODEL_API"
+    config = endpoint.latest_config()
+    entities = [] if config is None else config.served_entities
+    if not entities:
+        return None
+    if any("external_model" in e for e in entities):
+        return "EXTERNAL_MODEL"
+    names = [str(e.get("entity_name") or "") for e in entities if "entity_name" in e]
+    if names and all(not n.startswith("system.ai.") for n in names):
+        return "CUSTOM_MODEL"
+    return "FOUNDATION_MODEL_API"
 
 
 def render_tags(tags: dict[str, str | None]) -> list[dict[str, str]]:
@@ -115,7 +144,10 @@ def render_tags(tags: dict[str, str | None]) -> list[dict[str, str]]:
 
 
 def render_config(
-    config: StoredConfig, state: dict[str, str], rng: random.Random | None
+    config: StoredConfig,
+    state: dict[str, str],
+    rng: random.Random | None,
+    endpoint_name: str = "",
 ) -> dict[str, Any]:
     """A stored config in output shape, every entity carrying ``state``."""
     entities = [
@@ -132,7 +164,7 @@ def render_config(
     if config.traffic_config is not None:
         out["traffic_config"] = {"routes": [_route(r) for r in config.traffic_config.routes]}
     if config.auto_capture_config:
-        out["auto_capture_config"] = _auto_capture(config.auto_capture_config)
+        out["auto_capture_config"] = _auto_capture(config.auto_capture_config, endpoint_name)
     return out
 
 
@@ -152,9 +184,11 @@ def render_entity(
     return out
 
 
-def _pending_config(pending: PendingUpdate, rng: random.Random | None) -> dict[str, Any]:
+def _pending_config(
+    pending: PendingUpdate, rng: random.Random | None, endpoint_name: str
+) -> dict[str, Any]:
     state = _failed_state(pending) if pending.failed else _creating_state()
-    out = render_config(pending.config, state, rng)
+    out = render_config(pending.config, state, rng, endpoint_name)
     out["start_time"] = ms(pending.start)
     return out
 
@@ -171,10 +205,12 @@ def _route(route: TrafficRoute) -> dict[str, Any]:
     return {"served_model_name": name, "served_entity_name": name, "traffic_percentage": pct}
 
 
-def _auto_capture(auto: dict[str, Any]) -> dict[str, Any]:
+def _auto_capture(auto: dict[str, Any], endpoint_name: str) -> dict[str, Any]:
+    """A legacy ``auto_capture_config`` (kept from older files); the prefix defaults to the
+    endpoint's name (legacy inference-table docs: ``<catalog>.<schema>.<prefix>_payload``)."""
     out = dict(auto)
     if auto.get("enabled"):
-        prefix = auto.get("table_name_prefix") or "endpoint"
+        prefix = auto.get("table_name_prefix") or endpoint_name
         table = f"{auto.get('catalog_name')}.{auto.get('schema_name')}.{prefix}_payload"
         out["state"] = {"payload_table": {"name": table, "status": "ACTIVE"}}
     return out

@@ -1,14 +1,18 @@
 """``python -m plane`` / ``servingops plane``: serve the plane with uvicorn on 127.0.0.1.
 
-Prints ``DATABRICKS_HOST=...`` and ``DATABRICKS_TOKEN=...`` (and, when an OAuth client
-is configured, ``DATABRICKS_CLIENT_ID`` / ``DATABRICKS_CLIENT_SECRET``) on stdout at
-start, so a script can read them; logs go to stderr.
+At start it writes the owner-only env file (``--env-file``, default ``plane.env`` next
+to ``--db``): ``export DATABRICKS_HOST=...`` and ``export DATABRICKS_TOKEN=...`` (and,
+when an OAuth client is configured, ``DATABRICKS_CLIENT_ID`` /
+``DATABRICKS_CLIENT_SECRET``). stdout shows ``DATABRICKS_HOST=...`` and
+``SERVINGOPS_PLANE_ENV=<path>`` only: secrets never reach the banner or a log file.
+Logs go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import socket
 import sys
@@ -41,6 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--client-secret",
         default=os.environ.get("SERVINGOPS_PLANE_CLIENT_SECRET"),
         help="OAuth M2M client secret (default: $SERVINGOPS_PLANE_CLIENT_SECRET)",
+    )
+    parser.add_argument(
+        "--env-file",
+        help="owner-only file the connection variables (token, client secret) are written "
+        "to (default: plane.env next to --db)",
     )
     parser.add_argument("--settle-seconds", type=float, default=1.0, help="update duration")
     parser.add_argument("--pt-settle-seconds", type=float, default=5.0, help="PT update duration")
@@ -111,13 +120,35 @@ def uvicorn_server(app: object, sock: socket.socket, log_level: str = "warning")
     return uvicorn.Server(config)
 
 
-def announce(settings: PlaneSettings, url: str) -> None:
-    """Print the connection lines a client needs, then flush."""
-    print(f"DATABRICKS_HOST={url}")
-    print(f"DATABRICKS_TOKEN={settings.token}")
+def connection_env(settings: PlaneSettings, url: str) -> dict[str, str]:
+    """The variables a client needs: host, token and (if configured) the OAuth client."""
+    env = {"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": settings.token}
     if settings.oauth_enabled:
-        print(f"DATABRICKS_CLIENT_ID={settings.client_id}")
-        print(f"DATABRICKS_CLIENT_SECRET={settings.client_secret}")
+        env["DATABRICKS_CLIENT_ID"] = str(settings.client_id)
+        env["DATABRICKS_CLIENT_SECRET"] = str(settings.client_secret)
+    return env
+
+
+def write_env_file(path: Path, env: dict[str, str]) -> None:
+    """Write ``export KEY=VALUE`` lines to ``path`` atomically, mode 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def announce(url: str, env_file: Path) -> None:
+    """Print where the plane is and where its credentials are (never the secrets)."""
+    print(f"DATABRICKS_HOST={url}")
+    print(f"SERVINGOPS_PLANE_ENV={env_file}")
     sys.stdout.flush()
 
 
@@ -133,8 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    announce(settings, f"http://{shown}:{port}")
-    print(f"plane: serving {args.db} on {shown}:{port}; Ctrl-C stops", file=sys.stderr)
+    url = f"http://{shown}:{port}"
+    env_file = Path(args.env_file) if args.env_file else Path(args.db).parent / "plane.env"
+    try:
+        write_env_file(env_file, connection_env(settings, url))
+    except OSError as exc:
+        print(f"plane: cannot write {env_file}: {exc.strerror}", file=sys.stderr)
+        sock.close()
+        return 2
+    announce(url, env_file)
+    print(
+        f"plane: serving {args.db} on {shown}:{port}; credentials in {env_file} "
+        "(owner-only; `. <file>` exports them); Ctrl-C stops",
+        file=sys.stderr,
+    )
     serve(uvicorn_server(create_app(args.db, settings=settings), sock), sock)
     return 0
 

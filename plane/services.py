@@ -43,6 +43,7 @@ class Plane:
         The workspace id stays: it is the identity of the database, not of its state.
         """
         self.store.reset()
+        self.auth.reset()
         self.faults.clear()
         self.stats.reset()
         self.metrics.reset()

@@ -22,7 +22,7 @@ from plane.validate_extras import (
 
 def put_ai_gateway(endpoint: EndpointResource, body: Any) -> dict[str, Any]:
     """Full replace of the AI gateway; all-null clears it. Echoes what is stored."""
-    endpoint.ai_gateway = check_ai_gateway(body, "ai_gateway", endpoint.ai_gateway)
+    endpoint.ai_gateway = check_ai_gateway(body, "ai_gateway", endpoint.ai_gateway, endpoint.name)
     return dict(endpoint.ai_gateway or {})
 
 

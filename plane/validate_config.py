@@ -11,6 +11,14 @@ from plane.resource import StoredConfig, TrafficConfig, TrafficRoute
 from plane.validate_entities import EntityInfo, check_entity, check_pt_entity
 from servingcatalogue import Catalogue
 
+LEGACY_TABLES_REFUSED = (
+    "'{path}': legacy inference tables can no longer be enabled on new or existing "
+    "endpoints (since 2026-02-20). Use AI Gateway inference tables instead: "
+    "ai_gateway.inference_table_config (PUT /api/2.0/serving-endpoints/{{name}}/ai-gateway)."
+)
+"""Source: Databricks docs, "Enable inference tables on model serving endpoints using the
+API" (legacy experience; enabling refused from 2026-02-20, unsupported from 2026-03-20)."""
+
 
 @dataclass
 class Limits:
@@ -163,5 +171,6 @@ def _auto_capture(config: dict[str, Any], path: str) -> dict[str, Any] | None:
     apath = where(path, "auto_capture_config")
     for key in ("catalog_name", "schema_name", "table_name_prefix"):
         opt_str(auto, key, apath)
-    opt_bool(auto, "enabled", apath)
+    if opt_bool(auto, "enabled", apath) is not False:
+        raise InvalidParameter(LEGACY_TABLES_REFUSED.format(path=apath))
     return {k: v for k, v in auto.items() if v is not None}

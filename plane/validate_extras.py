@@ -28,8 +28,14 @@ LIMIT_KEYS = ("endpoint", "user", "user_group", "service_principal")
 TABLE_NAMES = ("catalog_name", "schema_name", "table_name_prefix")
 
 
-def check_ai_gateway(raw: Any, path: str, current: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Validate a full AI-gateway object; None when every section is null (= cleared)."""
+def check_ai_gateway(
+    raw: Any, path: str, current: dict[str, Any] | None, endpoint_name: str | None = None
+) -> dict[str, Any] | None:
+    """Validate a full AI-gateway object; None when every section is null (= cleared).
+
+    An enabled ``inference_table_config`` without ``table_name_prefix`` gets the
+    endpoint's name as its prefix, as the service fills it (see plane/README.md).
+    """
     gateway = as_object(raw, path)
     out = {k: gateway[k] for k in GATEWAY_SECTIONS if gateway.get(k) is not None}
     if "rate_limits" in out:
@@ -43,6 +49,9 @@ def check_ai_gateway(raw: Any, path: str, current: dict[str, Any] | None) -> dic
             _enabled(section, where(path, key), required=key == "fallback_config")
     _guardrails(opt_object(gateway, "guardrails", path), where(path, "guardrails"))
     table = opt_object(gateway, "inference_table_config", path)
+    if table is not None and endpoint_name and table.get("enabled") is True:
+        if not table.get("table_name_prefix"):
+            table = out["inference_table_config"] = {**table, "table_name_prefix": endpoint_name}
     _inference_table(table, where(path, "inference_table_config"), current)
     return out or None
 

@@ -187,8 +187,9 @@ class Reconciler:
 
     def _put_gateway(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
         """One PUT, or two when an enabled inference table is renamed (disable first)."""
-        live = AiGateway.from_mapping(detail.get("ai_gateway"))
-        if (spec.ai_gateway or AiGateway()).renames_table_of(live):
+        live = AiGateway.from_mapping(detail.get("ai_gateway")).with_default_table_prefix(spec.name)
+        wanted = (spec.ai_gateway or AiGateway()).with_default_table_prefix(spec.name)
+        if wanted.renames_table_of(live):
             self.log(f"{spec.name}: disabling the inference table before renaming it")
             self.client.put_ai_gateway(spec.name, live.with_table_disabled().to_mapping())
         self.log(f"{spec.name}: replacing ai_gateway")

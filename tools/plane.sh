@@ -7,7 +7,7 @@
 # plane.pid, plane.log. SERVINGOPS_PLANE_ARGS adds flags to `servingops plane`, e.g.
 # "--settle-seconds 5" for updates slow enough to interrupt by hand.
 set -euo pipefail
-umask 077  # plane.env and plane.log hold the token: owner-only
+umask 077  # plane.env holds the token (the server writes it 0600); plane.log never does
 cd "$(dirname "$0")/.."
 DIR=.servingops
 ENV_FILE=$DIR/plane.env
@@ -40,7 +40,8 @@ start() {
   # the token goes through the environment, not argv, so `ps` does not show it
   # shellcheck disable=SC2086  # SERVINGOPS_PLANE_ARGS is split into flags on purpose
   SERVINGOPS_PLANE_TOKEN=$token setsid nohup .venv/bin/servingops plane --host 127.0.0.1 \
-    --port "$port" --db "$DIR/plane.sqlite" ${SERVINGOPS_PLANE_ARGS:-} >>"$LOG" 2>&1 < /dev/null &
+    --port "$port" --db "$DIR/plane.sqlite" --env-file "$ENV_FILE" ${SERVINGOPS_PLANE_ARGS:-} \
+    >>"$LOG" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   for _ in $(seq 1 100); do
     if grep -q '^DATABRICKS_HOST=' "$LOG"; then break; fi
@@ -49,8 +50,7 @@ start() {
     fi
     sleep 0.1
   done
-  grep -E '^DATABRICKS_(HOST|TOKEN)=' "$LOG" | sed 's/^/export /' > "$ENV_FILE"
-  chmod 600 "$ENV_FILE"
+  [ -f "$ENV_FILE" ] || { echo "error: the local plane wrote no $ENV_FILE; see $LOG" >&2; return 1; }
   for _ in $(seq 1 50); do healthy && break; sleep 0.1; done
   healthy || { echo "error: the local plane did not answer; see $LOG" >&2; return 1; }
   echo "local plane started: $(grep HOST "$ENV_FILE" | sed 's/export //') (pid $(cat "$PID_FILE"), log $LOG)"

@@ -8,6 +8,7 @@ raises ``QueryError`` (with ``.status``, ``.error_code``, ``.message``) otherwis
       └─ external openai/custom model with a base URL, forwarding allowed → forward
       └─ otherwise → offline model (model, instances, embeddings) → responses
                                                                    └─ streaming
+    custom model (task ``custom``) → tabular predictions (MLflow scoring protocol)
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from plane.inference.context import QueryContext, QueryError
 from plane.inference.forward import find_upstream, forward_query, forwarding_allowed
 from plane.inference.params import CHAT, validate_request
 from plane.inference.responses import answer_offline
-from plane.inference.streaming import stream_chat, stream_completion
+from plane.inference.streaming import stream_chat, stream_completion, wants_usage
+from plane.inference.tabular import CUSTOM, predict
 
 __all__ = ["QueryContext", "QueryError", "run_query"]
 
@@ -31,6 +33,8 @@ def run_query(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any] | Itera
     when streaming; an upstream error status raises here too (the stream only starts
     once the upstream has answered 2xx).
     """
+    if ctx.task == CUSTOM:
+        return _reading_input(predict, ctx, body)  # type: ignore[no-any-return]
     _reading_input(validate_request, ctx.task, body)
     upstream = find_upstream(ctx.entity)
     if upstream is not None and forwarding_allowed(upstream.base_url, ctx.forward):
@@ -38,7 +42,8 @@ def run_query(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any] | Itera
     answer: dict[str, Any] = _reading_input(answer_offline, ctx, body)
     if not body.get("stream"):
         return answer
-    return stream_chat(answer) if ctx.task == CHAT else stream_completion(answer)
+    usage = wants_usage(body)
+    return stream_chat(answer, usage) if ctx.task == CHAT else stream_completion(answer, usage)
 
 
 def _reading_input(step: Callable[..., Any], *args: Any) -> Any:

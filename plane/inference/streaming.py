@@ -1,8 +1,11 @@
 """Server-Sent Events for streamed chat and completions answers.
 
 Each event is ``data: <json>\\n\\n``. Per choice: (chat) a role chunk, then one chunk per
-token piece or per tool call, the last of them carrying ``finish_reason``; then one usage
-chunk with ``choices: []``; then ``data: [DONE]``.
+token piece or per tool call, the last of them carrying ``finish_reason``; then, only when
+the request asked ``stream_options: {include_usage: true}``, one usage chunk with
+``choices: []``; then ``data: [DONE]`` (OpenAI's documented stream shape: the usage chunk
+is opt-in, and clients that read ``chunk.choices[0]`` rely on every other chunk having a
+choice).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from plane.inference.tokens import split_pieces
 
-__all__ = ["DONE", "sse_event", "stream_chat", "stream_completion"]
+__all__ = ["DONE", "sse_event", "stream_chat", "stream_completion", "wants_usage"]
 
 DONE = b"data: [DONE]\n\n"
 
@@ -33,14 +36,20 @@ def _head(response: dict[str, Any], kind: str) -> dict[str, Any]:
     }
 
 
-def stream_chat(response: dict[str, Any]) -> Iterator[bytes]:
+def wants_usage(body: dict[str, Any]) -> bool:
+    """True when the request asked for the final usage chunk (``stream_options.include_usage``)."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def stream_chat(response: dict[str, Any], include_usage: bool = False) -> Iterator[bytes]:
     """A ``chat.completion`` response replayed as ``chat.completion.chunk`` events."""
     head = _head(response, "chat.completion.chunk")
     for choice in response.get("choices", []):
         for delta, finish in _chat_deltas(choice):
             chunk = {"index": choice.get("index", 0), "delta": delta, "finish_reason": finish}
             yield sse_event({**head, "choices": [chunk]})
-    yield from _tail(head, response)
+    yield from _tail(head, response, include_usage)
 
 
 def _chat_deltas(choice: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
@@ -57,7 +66,7 @@ def _chat_deltas(choice: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str |
         yield delta, finish if k == len(parts) - 1 else None
 
 
-def stream_completion(response: dict[str, Any]) -> Iterator[bytes]:
+def stream_completion(response: dict[str, Any], include_usage: bool = False) -> Iterator[bytes]:
     """A ``text_completion`` response replayed as ``text_completion`` chunks."""
     head = _head(response, "text_completion")
     for choice in response.get("choices", []):
@@ -71,11 +80,11 @@ def stream_completion(response: dict[str, Any]) -> Iterator[bytes]:
                 "logprobs": None,
             }
             yield sse_event({**head, "choices": [chunk]})
-    yield from _tail(head, response)
+    yield from _tail(head, response, include_usage)
 
 
-def _tail(head: dict[str, Any], response: dict[str, Any]) -> Iterator[bytes]:
-    """The usage chunk (when there is usage) and the ``[DONE]`` terminator."""
-    if response.get("usage") is not None:
+def _tail(head: dict[str, Any], response: dict[str, Any], include_usage: bool) -> Iterator[bytes]:
+    """The usage chunk (when asked for and there is usage) and the ``[DONE]`` terminator."""
+    if include_usage and response.get("usage") is not None:
         yield sse_event({**head, "choices": [], "usage": response["usage"]})
     yield DONE

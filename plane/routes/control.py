@@ -16,7 +16,7 @@ async def create_endpoint(request: Request) -> Response:
     """POST /serving-endpoints."""
     body = await read_json(request)
     created = plane_of(request).store.create_endpoint(body, principal_of(request))
-    return ok(add_query_urls(created, str(request.base_url)))
+    return ok(add_query_urls(created, str(request.base_url), plane_of(request).workspace_id))
 
 
 async def create_pt_endpoint(request: Request) -> Response:
@@ -33,7 +33,7 @@ async def list_endpoints(request: Request) -> Response:
 async def get_endpoint(request: Request) -> Response:
     """GET /serving-endpoints/{name}."""
     endpoint = plane_of(request).store.get_endpoint(path_param(request, "name"))
-    return ok(add_query_urls(endpoint, str(request.base_url)))
+    return ok(add_query_urls(endpoint, str(request.base_url), plane_of(request).workspace_id))
 
 
 async def delete_endpoint(request: Request) -> Response:

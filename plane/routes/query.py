@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from plane.errors import InvalidParameter
-from plane.query import answer_query
+from plane.errors import InvalidParameter, NoSuchRoute
+from plane.query import answer_query, answer_responses
 from plane.routes.common import path_param, plane_of, read_json
 
 OPENAI_TASKS = {
@@ -45,8 +45,28 @@ def _openai(suffix: str) -> Route:
     return Route(f"/serving-endpoints/{suffix}", handler, methods=["POST"])
 
 
+async def data_plane_query(request: Request) -> Response:
+    """POST /{workspace_id}/serving-endpoints/{name}/invocations: a route-optimized URL."""
+    plane = plane_of(request)
+    if path_param(request, "workspace_id") != plane.workspace_id:
+        raise NoSuchRoute(request.method, request.url.path)
+    body = await read_json(request)
+    name = path_param(request, "name")
+    return await answer_query(plane, request.scope, name, body, data_plane=True)
+
+
+async def responses(request: Request) -> Response:
+    """POST /serving-endpoints/responses (OpenAI Responses API, model = chat endpoint)."""
+    body = await read_json(request)
+    return await answer_responses(plane_of(request), request.scope, body)
+
+
 ROUTES = [
     *(_openai(suffix) for suffix in OPENAI_TASKS),
+    Route("/serving-endpoints/responses", responses, methods=["POST"]),
+    Route(
+        "/{workspace_id}/serving-endpoints/{name}/invocations", data_plane_query, methods=["POST"]
+    ),
     Route("/serving-endpoints/{name}/invocations", query, methods=["POST"]),
     Route(
         "/serving-endpoints/{name}/served-models/{entity}/invocations",

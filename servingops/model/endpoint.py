@@ -181,6 +181,16 @@ class AiGateway:
             return False
         return any(old.get(k) != new.get(k) for k in INFERENCE_TABLE_NAMES)
 
+    def with_default_table_prefix(self, endpoint_name: str) -> AiGateway:
+        """This gateway with an enabled inference table's missing ``table_name_prefix``
+        filled in with ``endpoint_name``, as the service fills it (plane/README.md, round
+        two), so a file that leaves the prefix out neither drifts nor looks like a rename."""
+        table = self.inference_table_config or {}
+        if not table.get("enabled") or table.get("table_name_prefix") or not endpoint_name:
+            return self
+        filled = _frozen({**table, "table_name_prefix": endpoint_name})
+        return replace(self, inference_table_config=filled)
+
     def with_table_disabled(self) -> AiGateway:
         """This gateway with its inference table switched off (the first rename step)."""
         table = {**(self.inference_table_config or {}), "enabled": False}

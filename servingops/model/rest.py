@@ -172,7 +172,9 @@ def live_state(
         kind=_live_kind(served, previous),
         entities={str(e.get("name")): live_entity(e, reg) for e in served},
         traffic=traffic_from_routes(config.get("traffic_config")),
-        ai_gateway=AiGateway.from_mapping(detail.get("ai_gateway")),
+        ai_gateway=AiGateway.from_mapping(detail.get("ai_gateway")).with_default_table_prefix(
+            str(detail.get("name") or "")
+        ),
         tags=user_tags(detail),
         description=str(detail.get("description") or ""),
         route_optimized=bool(detail.get("route_optimized")),

@@ -97,7 +97,9 @@ def desired_state(spec: EndpointSpec, fields: FieldRegistry | None = None) -> En
         kind=spec.kind,
         entities=None if spec.is_reference else entities,
         traffic=spec.traffic,
-        ai_gateway=spec.ai_gateway,
+        ai_gateway=None
+        if spec.ai_gateway is None
+        else spec.ai_gateway.with_default_table_prefix(spec.name),
         tags=spec.tags,
         description=spec.description if managed_identity else None,
         route_optimized=spec.route_optimized if managed_identity else None,

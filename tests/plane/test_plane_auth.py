@@ -83,7 +83,8 @@ def test_unsupported_grant_type_is_400(make_api):
     assert r.status_code == 400
     assert r.json() == {
         "error": "unsupported_grant_type",
-        "error_description": "Only client_credentials is supported.",
+        "error_description": "Only client_credentials and "
+        "urn:ietf:params:oauth:grant-type:jwt-bearer are supported.",
     }
 
 

@@ -56,16 +56,17 @@ def test_invocations_map_engine_errors(api):
     )
 
 
-def test_invocations_on_custom_model_endpoint_is_400(api):
+def test_chat_body_on_custom_model_endpoint_is_400_naming_the_input_fields(api):
     entity = {"entity_name": "main.default.m", "entity_version": "1", "scale_to_zero_enabled": True}
     _ready(api, {"name": "custom", "config": {"served_entities": [entity]}})
     r = api.post("/serving-endpoints/custom/invocations", CHAT)
     assert_error(
         r,
         400,
-        "INVALID_PARAMETER_VALUE",
-        "Endpoint 'custom' serves a custom model; the local plane answers only chat, completions "
-        "and embeddings endpoints.",
+        "BAD_REQUEST",
+        "Invalid input for custom-model endpoint 'custom'. The input must be a JSON dictionary "
+        "with exactly one of the input fields ['dataframe_records', 'dataframe_split', "
+        "'inputs', 'instances']; received fields ['max_tokens', 'messages'].",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from plane_payloads import API, assert_error, chat_endpoint, openai_entity, two_entity_endpoint
 
 PPT = "databricks-meta-llama-3-3-70b-instruct"
@@ -116,7 +118,16 @@ def test_wrong_method_is_405(api):
 def test_route_optimized_endpoint_has_a_query_url(api):
     api.post(API, chat_endpoint(route_optimized=True))
     body = api.get(f"{API}/chat").json()
-    url = f"{api.url}/serving-endpoints/chat/invocations"
+    url = f"{api.url}/{api.plane.workspace_id}/serving-endpoints/chat/invocations"
     assert body["route_optimized"] is True
     assert body["endpoint_url"] == url
-    assert body["data_plane_info"] == {"query_info": {"endpoint_url": url}}
+    details = [
+        {
+            "type": "workspace_permission",
+            "object_type": "serving-endpoints",
+            "object_path": f"/serving-endpoints/{body['id']}",
+            "actions": ["query_inference_endpoint"],
+        }
+    ]
+    info = body["data_plane_info"]["query_info"]
+    assert info["endpoint_url"] == url and json.loads(info["authorization_details"]) == details

@@ -134,7 +134,7 @@ def test_settings_reject_unknown_forward_mode():
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_python_m_plane_prints_host_and_token_and_serves(tmp_path, stop):
+def test_python_m_plane_prints_host_writes_the_env_file_and_serves(tmp_path, stop):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [
         sys.executable,
@@ -154,18 +154,21 @@ def test_python_m_plane_prints_host_and_token_and_serves(tmp_path, stop):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
-        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(4))
-        assert lines["DATABRICKS_TOKEN"] == "cli-token"
-        assert lines["DATABRICKS_CLIENT_ID"] == "cid"
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(2))
         assert lines["DATABRICKS_HOST"].startswith("http://127.0.0.1:")
+        env_file = Path(lines["SERVINGOPS_PLANE_ENV"])
+        assert env_file == tmp_path / "plane.env"
+        assert "export DATABRICKS_TOKEN=cli-token" in env_file.read_text().splitlines()
+        assert "export DATABRICKS_CLIENT_ID=cid" in env_file.read_text().splitlines()
         headers = {"Authorization": "Bearer cli-token"}
         r = _get_when_ready(f"{lines['DATABRICKS_HOST']}{API}", headers)
         assert r.status_code == 200
     finally:
         proc.send_signal(stop)
-        _, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
-    assert "Traceback" not in err and "cli-token" not in err
+    assert "Traceback" not in err and "cli-token" not in err and "csec" not in err
+    assert "cli-token" not in out and "csec" not in out
     assert err.strip().endswith("plane: stopped")
 
 
@@ -192,3 +195,72 @@ def test_unexpected_errors_answer_json_500(tmp_path, monkeypatch):
         "message": "Internal error in the local plane (RuntimeError) on "
         "GET /api/2.0/serving-endpoints/x; see the plane's log.",
     }
+
+
+def test_env_file_is_owner_only_and_the_banner_holds_no_secret(tmp_path):
+    """Issue 11: banner and log never print the token or the OAuth client secret."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SERVINGOPS_PLANE_TOKEN": "dapi-SENTINEL-token-0123",
+        "SERVINGOPS_PLANE_CLIENT_SECRET": "SENTINEL-client-secret-4567",
+    }
+    log = tmp_path / "plane.log"
+    env_file = tmp_path / "state" / "creds.env"
+    cmd = [sys.executable, "-m", "plane", "--port", "0", "--db", str(tmp_path / "p.sqlite")]
+    cmd += ["--client-id", "cid", "--env-file", str(env_file)]
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
+        try:
+            for _ in range(500):
+                if "DATABRICKS_HOST=" in log.read_text() and env_file.exists():
+                    break
+                threading.Event().wait(0.02)
+            host = next(
+                line.split("=", 1)[1]
+                for line in log.read_text().splitlines()
+                if line.startswith("DATABRICKS_HOST=")
+            )
+            headers = {"Authorization": "Bearer dapi-SENTINEL-token-0123"}
+            assert _get_when_ready(f"{host}{API}", headers).status_code == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+    text = log.read_text()
+    assert "SENTINEL" not in text and "plane: stopped" in text
+    assert f"SERVINGOPS_PLANE_ENV={env_file}" in text
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    lines = env_file.read_text().splitlines()
+    assert "export DATABRICKS_TOKEN=dapi-SENTINEL-token-0123" in lines
+    assert "export DATABRICKS_CLIENT_SECRET=SENTINEL-client-secret-4567" in lines
+    assert f"export DATABRICKS_HOST={host}" in lines
+
+
+def test_tools_plane_sh_keeps_the_token_out_of_its_log(tmp_path):
+    """``make plane`` / ``make demo``: plane.env has the token (0600), plane.log does not."""
+    (tmp_path / "tools").mkdir()
+    script = tmp_path / "tools" / "plane.sh"
+    script.write_text((ROOT / "tools" / "plane.sh").read_text())
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = {**os.environ, "SERVINGOPS_PLANE_PORT": "0", "PYTHONPATH": str(ROOT)}
+    started = subprocess.run(
+        ["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=60
+    )
+    try:
+        assert started.returncode == 0, started.stderr
+        state = tmp_path / ".servingops"
+        values = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in (state / "plane.env").read_text().splitlines()
+        )
+        token = values["DATABRICKS_TOKEN"]
+        assert token.startswith("dapi") and (state / "plane.env").stat().st_mode & 0o777 == 0o600
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{values['DATABRICKS_HOST']}{API}", headers=headers).status_code == 200
+        assert token not in (state / "plane.log").read_text()
+        assert token not in started.stdout + started.stderr
+    finally:
+        stopped = subprocess.run(
+            ["bash", str(script), "stop"], env=env, capture_output=True, text=True, timeout=30
+        )
+    assert "stopped" in stopped.stdout

@@ -22,8 +22,9 @@ WEATHER = {
 }
 
 
-def _stream(body: dict[str, Any], task: str = "llm/v1/chat") -> list[Any]:
-    result = run_query(make_ctx(task), {**body, "stream": True})
+def _stream(body: dict[str, Any], task: str = "llm/v1/chat", usage: bool = True) -> list[Any]:
+    options = {"stream_options": {"include_usage": True}} if usage else {}
+    result = run_query(make_ctx(task), {**body, "stream": True, **options})
     assert not isinstance(result, dict), "a streaming request must return an iterator"
     return sse_payloads(result)
 
@@ -81,6 +82,21 @@ def test_completion_stream_frames_rebuild_the_plain_answer() -> None:
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert all(c["choices"][0]["logprobs"] is None for c in chunks)
     assert events[-2]["usage"] == plain["usage"]
+
+
+@pytest.mark.parametrize(
+    ("task", "body"),
+    [("llm/v1/chat", chat("Tell me about rivers")), (COMPLETIONS, {"prompt": "Once upon"})],
+)
+@pytest.mark.parametrize("options", [None, {}, {"include_usage": False}])
+def test_no_usage_chunk_unless_include_usage_is_asked(
+    task: str, body: dict[str, Any], options: dict[str, Any] | None
+) -> None:
+    extra = {} if options is None else {"stream_options": options}
+    events = _stream({**body, **extra}, task, usage=False)
+    assert events[-1] == "[DONE]"
+    assert all(e["choices"] for e in events[:-1]), "every chunk but [DONE] carries a choice"
+    assert not any("usage" in e for e in events[:-1])
 
 
 def test_validation_errors_raise_before_any_stream_starts() -> None:

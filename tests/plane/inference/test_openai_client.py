@@ -111,6 +111,16 @@ def test_chat_streaming_rebuilds_the_answer(client: OpenAI) -> None:
     assert usage is not None and usage.total_tokens == plain.usage.total_tokens  # type: ignore[union-attr]
 
 
+def test_chat_stream_without_include_usage_has_a_choice_in_every_chunk(client: OpenAI) -> None:
+    """Clients that read ``chunk.choices[0]`` must not crash on a trailing usage chunk."""
+    stream = client.chat.completions.create(
+        model="chat", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    assert text and all(chunk.usage is None for chunk in chunks)
+
+
 def test_chat_tool_call_round_trip(client: OpenAI) -> None:
     messages: list[Any] = [{"role": "user", "content": "Use get_weather for Oslo"}]
     first = client.chat.completions.create(model="chat", messages=messages, tools=TOOLS)

@@ -1,0 +1,207 @@
+"""The OpenAI Responses API (``POST /serving-endpoints/responses``) on chat endpoints.
+
+A Responses request is turned into a chat request (``to_chat_request``), answered by the
+chat engine (offline or forwarded), and the ``chat.completion`` turned back into a
+``response`` object (``to_response``), or into its SSE events when ``stream`` is true
+(``response_events``). Shapes follow openai-python ``types.responses``:
+
+    request   {model, input: str | [items], instructions?, max_output_tokens?,
+               temperature?, top_p?, tools?: [{type: function, name, parameters}],
+               tool_choice?, stream?, metadata?}
+    items     {role, content: str | [{type: input_text|output_text, text}]} (message),
+              {type: function_call, call_id, name, arguments},
+              {type: function_call_output, call_id, output}
+    response  {id: resp_..., object: response, created_at, status: completed|incomplete,
+               model, output: [message | function_call], usage: {input_tokens,
+               output_tokens, total_tokens, *_details}, tools, tool_choice, ...}
+
+Only ``function`` tools exist here; other tool types, ``previous_response_id`` and
+``conversation`` (server-side state) are a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from plane.inference.context import bad_request, invalid_value
+from plane.inference.streaming import sse_event
+from plane.inference.tokens import split_pieces
+
+__all__ = ["response_events", "to_chat_request", "to_response"]
+
+_STATEFUL = ("previous_response_id", "conversation", "background")
+_PASSED = {"temperature": "temperature", "top_p": "top_p", "max_output_tokens": "max_tokens"}
+
+
+def to_chat_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat-completions body answering a Responses ``body`` (never streamed)."""
+    for key in _STATEFUL:
+        if body.get(key):
+            raise bad_request(f"`{key}` needs server-side state, which this endpoint lacks.")
+    messages: list[dict[str, Any]] = []
+    instructions = body.get("instructions")
+    if instructions is not None:
+        if not isinstance(instructions, str):
+            raise invalid_value("`instructions` must be a string")
+        messages.append({"role": "system", "content": instructions})
+    messages += _messages(body.get("input"))
+    chat: dict[str, Any] = {"messages": messages}
+    for ours, theirs in _PASSED.items():
+        if body.get(ours) is not None:
+            chat[theirs] = body[ours]
+    tools = [_tool(t, i) for i, t in enumerate(body.get("tools") or [])]
+    if tools:
+        chat["tools"] = tools
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") == "function":
+            chat["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
+        elif choice is not None:
+            chat["tool_choice"] = choice
+    return chat
+
+
+def _messages(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    if not isinstance(value, list) or not value:
+        raise bad_request("`input` is required: a string or a non-empty list of input items.")
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise invalid_value(f"`input[{i}]` must be an object")
+        kind = item.get("type", "message")
+        if kind == "message":
+            out.append({"role": item.get("role"), "content": _text(item.get("content"), i)})
+        elif kind == "function_call":
+            call = {"name": item.get("name"), "arguments": item.get("arguments") or "{}"}
+            tool_call = {"id": item.get("call_id"), "type": "function", "function": call}
+            out.append({"role": "assistant", "content": None, "tool_calls": [tool_call]})
+        elif kind == "function_call_output":
+            output = item.get("output")
+            text = output if isinstance(output, str) else _text(output, i)
+            out.append({"role": "tool", "tool_call_id": item.get("call_id"), "content": text})
+        else:
+            raise invalid_value(f"`input[{i}].type` {kind!r} is not supported here")
+    return out
+
+
+def _text(content: Any, index: int) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict)]
+        if all(isinstance(p, str) for p in parts) and parts:
+            return "".join(str(p) for p in parts)
+    raise invalid_value(f"`input[{index}].content` must be a string or a list of text parts")
+
+
+def _tool(tool: Any, index: int) -> dict[str, Any]:
+    if not isinstance(tool, dict) or tool.get("type") != "function":
+        kind = tool.get("type") if isinstance(tool, dict) else tool
+        raise invalid_value(f"`tools[{index}].type` {kind!r}: only function tools are supported")
+    function = {k: tool[k] for k in ("name", "description", "parameters", "strict") if k in tool}
+    return {"type": "function", "function": function}
+
+
+def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The ``response`` object for a ``chat.completion`` answer to ``body``."""
+    choice = (chat.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    output: list[dict[str, Any]] = [
+        {
+            "type": "function_call",
+            "id": f"fc_{uuid.uuid4().hex}",
+            "call_id": call.get("id"),
+            "name": call["function"]["name"],
+            "arguments": call["function"]["arguments"],
+            "status": "completed",
+        }
+        for call in message.get("tool_calls") or []
+    ]
+    if not output:
+        text: dict[str, Any] = {
+            "type": "output_text",
+            "text": message.get("content") or "",
+            "annotations": [],
+        }
+        output.append(
+            {
+                "type": "message",
+                "id": f"msg_{uuid.uuid4().hex}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [text],
+            }
+        )
+    truncated = choice.get("finish_reason") == "length"
+    usage = chat.get("usage") or {}
+    prompt, completion = (
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+    )
+    return {
+        "id": f"resp_{uuid.uuid4().hex}",
+        "object": "response",
+        "created_at": int(chat.get("created") or time.time()),
+        "status": "incomplete" if truncated else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
+        "error": None,
+        "model": chat.get("model"),
+        "output": output,
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice") or "auto",
+        "tools": list(body.get("tools") or []),
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "text": {"format": {"type": "text"}},
+        "usage": {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": completion,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt + completion,
+        },
+    }
+
+
+def response_events(response: dict[str, Any]) -> Iterator[bytes]:
+    """The SSE events of a streamed ``response``: created, items with text deltas, completed."""
+    seq = iter(range(1 << 30))
+    start = {**response, "status": "in_progress", "output": [], "usage": None}
+    yield _event("response.created", next(seq), response=start)
+    for index, item in enumerate(response["output"]):
+        opened = {**item, "status": "in_progress"}
+        if item["type"] == "message":
+            opened["content"] = []
+        yield _event("response.output_item.added", next(seq), output_index=index, item=opened)
+        if item["type"] == "message":
+            yield from _text_events(item, index, seq)
+        yield _event("response.output_item.done", next(seq), output_index=index, item=item)
+    yield _event("response.completed", next(seq), response=response)
+
+
+def _text_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
+    part = item["content"][0]
+    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    empty = {**part, "text": ""}
+    yield _event("response.content_part.added", next(seq), **where, part=empty)
+    for piece in split_pieces(part["text"]):
+        yield _event("response.output_text.delta", next(seq), **where, delta=piece, logprobs=[])
+    done = {"text": part["text"], "logprobs": []}
+    yield _event("response.output_text.done", next(seq), **where, **done)
+    yield _event("response.content_part.done", next(seq), **where, part=part)
+
+
+def _event(kind: str, sequence: int, **fields: Any) -> bytes:
+    return (
+        b"event: "
+        + kind.encode()
+        + b"\n"
+        + sse_event({"type": kind, "sequence_number": sequence, **fields})
+    )

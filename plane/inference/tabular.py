@@ -1,0 +1,76 @@
+"""Custom-model (UC model entity) queries: MLflow's scoring protocol, offline predictions.
+
+``predict(ctx, body)`` answers ``{"predictions": [...]}``, one deterministic number in
+``[0, 1)`` per input row (the same row and model give the same number). The body holds
+exactly one input field (MLflow pyfunc scoring server, ``mlflow/pyfunc/scoring_server``):
+
+    dataframe_records  [{column: value}, ...]               one row per record
+    dataframe_split    {columns: [...], data: [[...]], index?}  one row per data item
+    instances          [row, ...]                            one row per instance
+    inputs             [row, ...] | {column: [values]} | scalar  rows / column length / 1
+
+plus optional ``params`` (a JSON object) and the Databricks fields ``client_request_id``
+and ``usage_context``. Anything else is a 400 ``BAD_REQUEST`` naming the fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from plane.inference.context import QueryContext, bad_request
+
+__all__ = ["CUSTOM", "INPUT_FIELDS", "predict"]
+
+CUSTOM = "custom"
+"""``QueryContext.task`` of a custom-model endpoint (it has no ``llm/v1/*`` task)."""
+INPUT_FIELDS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+EXTRA_FIELDS = ("params", "client_request_id", "usage_context")
+
+
+def predict(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"predictions": [...]}`` for a scoring-protocol ``body``; 400 on another shape."""
+    given = [key for key in INPUT_FIELDS if key in body]
+    unknown = sorted(key for key in body if key not in INPUT_FIELDS + EXTRA_FIELDS)
+    if len(given) != 1 or unknown:
+        raise bad_request(
+            f"Invalid input for custom-model endpoint '{ctx.endpoint_name}'. The input must "
+            "be a JSON dictionary with exactly one of the input fields "
+            f"{sorted(INPUT_FIELDS)}; received fields {sorted(body)}."
+        )
+    if body.get("params") is not None and not isinstance(body["params"], dict):
+        raise bad_request("'params' must be a JSON object of inference parameters.")
+    rows = _rows(given[0], body[given[0]])
+    model = f"{ctx.entity.get('entity_name', '')}/{ctx.entity.get('entity_version', '')}"
+    return {"predictions": [_score(model, row) for row in rows]}
+
+
+def _rows(field: str, value: Any) -> list[Any]:
+    """The input rows of one scoring-protocol field."""
+    if field == "dataframe_records":
+        if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+            raise bad_request("'dataframe_records' must be a list of {column: value} objects.")
+        return value
+    if field == "dataframe_split":
+        data = value.get("data") if isinstance(value, dict) else None
+        if not isinstance(data, list) or not isinstance(value.get("columns", []), list):
+            raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
+        return data
+    if field == "inputs" and isinstance(value, dict):
+        columns = list(value.values())
+        if columns and all(isinstance(c, list) for c in columns):
+            return [list(row) for row in zip(*columns, strict=False)]
+        return [value]
+    if isinstance(value, list):
+        return value
+    if field == "instances":
+        raise bad_request("'instances' must be a list of rows.")
+    return [value]
+
+
+def _score(model: str, row: Any) -> float:
+    """A number in [0, 1) that depends only on the model and the row."""
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{model}\x00{text}".encode()).digest()
+    return round(int.from_bytes(digest[:6], "big") / 2**48, 6)
