@@ -20,9 +20,9 @@ from servingops import plugins, review
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
-from servingops.export import export_endpoint, to_yaml
+from servingops.export import export_live, to_yaml
 from servingops.loader import check_document, load_endpoints
-from servingops.model.endpoint import EndpointSpec
+from servingops.model.endpoint import SWITCHED_OFF, EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
 from servingops.smoke import run_smoke
 
@@ -74,6 +74,8 @@ def smoke(args: argparse.Namespace) -> int:
     failed = 0
     with connect(args.host) as client:
         for spec in _specs(args):
+            if spec.switched_off:
+                print(f"skip {spec.name}: {SWITCHED_OFF}")
             for outcome in run_smoke(client, spec):
                 failed += not outcome.ok
                 print(("ok   " if outcome.ok else "FAIL ") + outcome.describe())
@@ -83,7 +85,7 @@ def smoke(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     """Write an endpoint file generated from a live endpoint."""
     with connect(args.host) as client:
-        raw = export_endpoint(client.get_endpoint(args.name), load_catalogue())
+        raw = export_live(client, args.name, load_catalogue())
     text = to_yaml(raw)
     for problem in check_document(raw, args.name, allow_plaintext=True):
         print(f"warning: {problem.json_path}: {problem.message}", file=sys.stderr)
