@@ -297,6 +297,7 @@ class Reconciler:
         changes = diff_endpoint(rest.live_state(detail), desired_state(spec))
         if ChangeGroup.AI_GATEWAY in changed_groups(changes):  # the only thing it manages
             self._put_gateway(spec, detail)
+            detail = self.client.get_endpoint(spec.name)  # the outputs show the new gateway
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
 

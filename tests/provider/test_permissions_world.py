@@ -120,11 +120,10 @@ def test_declared_service_principal_may_query_when_acls_are_enforced(world: Worl
 def test_pay_per_token_gateway_converges_and_delete_leaves_it(world: World) -> None:
     spec = SPECS[PPT]
     before = len(world.client.list_endpoints())
-    world.rec.create(spec)
-    live = world.client.get_endpoint(PPT)
-    assert live["ai_gateway"]["rate_limits"] == [
-        {"key": "user", "calls": 60, "renewal_period": "minute"}
-    ]
+    out = world.rec.create(spec)
+    limits = [{"key": "user", "calls": 60, "renewal_period": "minute"}]
+    assert world.client.get_endpoint(PPT)["ai_gateway"]["rate_limits"] == limits
+    assert out["state"]["ai_gateway"]["rate_limits"] == limits  # outputs read after the PUT
     world.reset_stats()
     world.rec.update(spec, PreviousSpec(spec))
     assert world.writes() == {}
