@@ -201,3 +201,18 @@ def test_offline_review_between_two_files_shows_permission_changes() -> None:
     assert [(c.path, c.action) for c in changes] == [
         (f"permissions[service_principal_name:{SP}]", "remove")
     ]
+
+
+def test_overlay_replaces_permissions_per_stack_and_null_unmanages_them() -> None:
+    from servingops.loader import check_document
+    from servingops.overlay import apply_overlay
+
+    raw = copy.deepcopy(BASE) | {"permissions": DECLARED}
+    prod = apply_overlay(raw, {"permissions": [{"level": "CAN_QUERY", "group_name": "prod-apps"}]})
+    assert (
+        EndpointSpec.from_mapping(prod).permissions
+        == _spec(permissions=[{"level": "CAN_QUERY", "group_name": "prod-apps"}]).permissions
+    )
+    assert EndpointSpec.from_mapping(apply_overlay(raw, {"permissions": None})).permissions is None
+    twice = apply_overlay(raw, {"permissions": [DECLARED[1], DECLARED[1]]})
+    assert [d.rule for d in check_document(twice, "overlay.yaml")] == ["permission-duplicate"]
