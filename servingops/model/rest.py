@@ -95,8 +95,10 @@ def permissions_body(spec: EndpointSpec, creator: str | None) -> dict[str, Any]:
 
     A PUT replaces every direct entry, and the service drops the creator's own one when
     it is left out (terraform-provider-databricks#2165; the provider re-adds the caller's
-    ``CAN_MANAGE`` since #2168): servingops keeps it the same way. Inherited entries
-    (workspace ``admins``) cannot be replaced and are never sent.
+    ``CAN_MANAGE`` since #2168): servingops keeps it the same way. The creator is sent as a
+    ``user_name`` when it is an e-mail address, else as a ``service_principal_name`` (GET
+    ``creator`` is the user's e-mail or the service principal's application id).
+    Inherited entries (workspace ``admins``) cannot be replaced and are never sent.
     """
     declared = list(spec.permissions or ())
     if creator and all(p.principal != creator for p in declared):

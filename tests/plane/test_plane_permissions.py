@@ -163,3 +163,16 @@ def test_enforcement_is_a_start_option_off_by_default():
 
     assert settings_from(parse_args([])).enforce_acl is False
     assert settings_from(parse_args(["--enforce-acl"])).enforce_acl is True
+
+
+def test_an_endpoint_created_by_a_service_principal_lists_it_as_one(make_api):
+    api = make_api(**OAUTH)
+    r = api.client.post(API, json=chat_endpoint(), headers=_sp_headers(api))
+    endpoint_id = r.json()["id"]
+    acl = api.get(f"{PERMS}/{endpoint_id}").json()["access_control_list"]
+    assert acl[0] == {
+        "service_principal_name": SP,
+        "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}],
+    }
+    api.clock.advance(1)
+    assert _query_as_sp(api).status_code == 200  # the creator may query its endpoint

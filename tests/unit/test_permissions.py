@@ -216,3 +216,13 @@ def test_overlay_replaces_permissions_per_stack_and_null_unmanages_them() -> Non
     assert EndpointSpec.from_mapping(apply_overlay(raw, {"permissions": None})).permissions is None
     twice = apply_overlay(raw, {"permissions": [DECLARED[1], DECLARED[1]]})
     assert [d.rule for d in check_document(twice, "overlay.yaml")] == ["permission-duplicate"]
+
+
+def test_put_body_sends_a_service_principal_creator_as_one() -> None:
+    app_id = "0b1c2d3e-0000-4000-8000-00000000000a"
+    body = rest.permissions_body(_spec(permissions=[]), app_id)
+    assert body == {
+        "access_control_list": [
+            {"service_principal_name": app_id, "permission_level": "CAN_MANAGE"}
+        ]
+    }
