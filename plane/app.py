@@ -33,7 +33,7 @@ from plane.middleware import (
     TrailingSlashMiddleware,
     WorkspaceHeaderMiddleware,
 )
-from plane.routes import admin, control, extra, identity, query
+from plane.routes import admin, control, extra, identity, permissions, query
 from plane.routes.common import plane_of
 from plane.services import Plane
 from plane.settings import Clock, PlaneSettings, system_clock
@@ -62,8 +62,14 @@ def create_app(
     """The plane as a Starlette app over the SQLite file ``db_path`` (``":memory:"`` works)."""
     settings = settings or PlaneSettings()
     plane = build_plane(db_path, settings, clock)
-    routes: list[BaseRoute] = [*admin.ROUTES, *extra.ROUTES, *control.ROUTES, *query.ROUTES]
-    routes += identity.ROUTES
+    routes: list[BaseRoute] = [
+        *admin.ROUTES,
+        *extra.ROUTES,
+        *permissions.ROUTES,
+        *control.ROUTES,
+        *query.ROUTES,
+        *identity.ROUTES,
+    ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -87,7 +87,9 @@ def refuse_system(endpoint: EndpointResource, verb: str) -> None:
 
 def acl_of(endpoint: EndpointResource) -> list[dict[str, str]]:
     """The endpoint's direct ACL entries."""
-    return list(endpoint.acl or permissions.default_acl(endpoint.creator))
+    if endpoint.acl is None:
+        return permissions.default_acl(endpoint.creator)
+    return list(endpoint.acl)  # a PUT of [] leaves no direct entry, not even the creator's
 
 
 def check_kind(endpoint: EndpointResource, kind: Kind) -> None:

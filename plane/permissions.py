@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from plane.checks import as_object, check_enum, opt_list, where
-from plane.errors import InvalidParameter
+from plane.errors import InvalidParameter, PermissionDenied
+from plane.principals import ADMINS, Directory
 
 LEVELS = {
     "CAN_MANAGE": "Can manage the endpoint: update config, permissions and delete it.",
@@ -16,8 +17,10 @@ PRINCIPAL_KEYS = ("user_name", "group_name", "service_principal_name")
 
 
 def default_acl(creator: str) -> list[dict[str, str]]:
-    """The ACL of a new endpoint: its creator can manage it."""
-    return [{"kind": "user_name", "principal": creator, "level": "CAN_MANAGE"}]
+    """The ACL of a new endpoint: its creator can manage it (a user is named by e-mail,
+    a service principal by its application id)."""
+    kind = "user_name" if "@" in creator else "service_principal_name"
+    return [{"kind": kind, "principal": creator, "level": "CAN_MANAGE"}]
 
 
 def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[dict[str, str]]:
@@ -39,6 +42,39 @@ def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[d
         )
         out.append({"kind": kinds[0], "principal": str(entry[kinds[0]]), "level": str(level)})
     return out
+
+
+def check_principals(acl: list[dict[str, str]], directory: Directory) -> None:
+    """400 ``INVALID_PARAMETER_VALUE`` for an entry naming a principal nobody has."""
+    for entry in acl:
+        if not directory.exists(entry["kind"], entry["principal"]):
+            raise InvalidParameter(
+                f"Principal: {entry['kind']} '{entry['principal']}' does not exist in this "
+                "workspace."
+            )
+
+
+QUERY_LEVELS = ("CAN_QUERY", "CAN_MANAGE")
+
+
+def check_can_query(
+    name: str, acl: list[dict[str, str]], principal: str, directory: Directory
+) -> None:
+    """403 ``PERMISSION_DENIED`` unless ``principal`` may query: an admin, or an entry
+    with CAN_QUERY/CAN_MANAGE naming it or a group it belongs to."""
+    if directory.is_member(principal, ADMINS) or any(
+        e["level"] in QUERY_LEVELS and _names(e, principal, directory) for e in acl
+    ):
+        return
+    raise PermissionDenied(
+        f"User '{principal}' does not have permission 'Query' on Endpoint {name}."
+    )
+
+
+def _names(entry: dict[str, str], principal: str, directory: Directory) -> bool:
+    if entry["kind"] == "group_name":
+        return directory.is_member(principal, entry["principal"])
+    return entry["principal"] == principal
 
 
 def merge_acl(current: list[dict[str, str]], changes: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -56,6 +56,7 @@ async def answer_query(
     _check_route(endpoint, scope, data_plane)
     endpoint_task = _task_of(endpoint, task)
     principal = str(scope.get("state", {}).get("principal") or plane.settings.user_name)
+    plane.store.check_can_query(endpoint, principal)
     limits = _limits(endpoint)
     plane.limiter.admit(name, limits, principal)
     candidates = _candidates(plane, config, name, entity)

@@ -179,8 +179,8 @@ class EndpointResource:
     description: str = ""
     route_optimized: bool = False
     tags: dict[str, str | None] = field(default_factory=dict)
-    acl: list[dict[str, str]] = field(default_factory=list)
-    """Direct ACL entries (``plane.permissions``); empty means the creator's default."""
+    acl: list[dict[str, str]] | None = None
+    """Direct ACL entries (``plane.permissions``); None means the creator's default."""
     budget_policy_id: str | None = None
     """Accepted and kept, never answered (as upstream)."""
     ai_gateway: dict[str, Any] | None = None

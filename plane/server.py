@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=_workspace_id,
         help="workspace id to report (x-databricks-org-id); default: the one stored in --db",
     )
+    parser.add_argument(
+        "--enforce-acl", action="store_true", help="refuse queries without CAN_QUERY (403)"
+    )
     args = parser.parse_args(argv)
     if (args.client_id is None) != (args.client_secret is None):
         parser.error("--client-id and --client-secret go together")
@@ -77,6 +80,7 @@ def settings_from(args: argparse.Namespace) -> PlaneSettings:
         shuffle_entities=args.shuffle_entities,
         seed=args.seed,
         workspace_id=args.workspace_id,
+        enforce_acl=args.enforce_acl,
     )
 
 

@@ -49,6 +49,13 @@ def ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+DEMO_USERS = ("ana@example.com",)
+DEMO_SERVICE_PRINCIPALS = ("5f3c9a52-7d3e-4b1a-9c4e-2a8b6d0e1f37",)
+"""The support app's service principal, named in ``endpoints/support-chat.yaml``."""
+DEMO_GROUPS = {"ml-platform": ("ana@example.com",)}
+"""The group that manages the example endpoints (``endpoints/*.yaml`` permissions)."""
+
+
 @dataclass
 class PlaneSettings:
     """Everything that changes how the plane behaves; all fields have safe defaults."""
@@ -85,6 +92,15 @@ class PlaneSettings:
     """Which upstream base URLs the inference engine may forward to: none | loopback | all."""
     seed_pay_per_token: bool = True
     """Create the catalogue's pay-per-token ``databricks-*`` endpoints at start-up."""
+    enforce_acl: bool = False
+    """Refuse a query (403 PERMISSION_DENIED) from a caller without CAN_QUERY on the
+    endpoint, directly or through a group (``plane.principals``); on in tests."""
+    users: tuple[str, ...] = DEMO_USERS
+    """Workspace users an ACL may name (besides ``user_name``, always known)."""
+    service_principals: tuple[str, ...] = DEMO_SERVICE_PRINCIPALS
+    """Service principals (application ids) an ACL may name (besides ``client_id``)."""
+    groups: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEMO_GROUPS))
+    """Group name -> members; ``admins`` (plus ``user_name``) and ``users`` always exist."""
 
     def __post_init__(self) -> None:
         if self.forward not in FORWARD_MODES:

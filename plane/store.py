@@ -21,6 +21,7 @@ from plane.errors import (
     InvalidParameter,
     InvalidState,
 )
+from plane.principals import Directory
 from plane.resource import EndpointResource, Kind, StoredConfig
 from plane.seed import pay_per_token_endpoints
 from plane.settings import Clock, PlaneSettings, ms
@@ -181,6 +182,7 @@ class EndpointStore:
     def set_permissions(self, endpoint_id: str, body: Any, *, merge: bool) -> dict[str, Any]:
         """``PUT`` (replace) or ``PATCH`` (merge) the ACL of an endpoint by id."""
         acl = permissions.check_acl(as_object(body, "body"))
+        permissions.check_principals(acl, Directory.from_settings(self.settings))
         with self.db.lock:
             endpoint = self._load_id(endpoint_id)
             documents.refuse_system(endpoint, "re-permissioned")
@@ -189,6 +191,14 @@ class EndpointStore:
             endpoint.acl = acl
             self.db.save(endpoint)
         return permissions.render_permissions(endpoint_id, acl)
+
+    def check_can_query(self, endpoint: EndpointResource, principal: str) -> None:
+        """403 for a caller without CAN_QUERY when ``enforce_acl`` is on; anyone may
+        query a pay-per-token system endpoint."""
+        if self.settings.enforce_acl and not endpoint.is_system():
+            directory = Directory.from_settings(self.settings)
+            acl = documents.acl_of(endpoint)
+            permissions.check_can_query(endpoint.name, acl, principal, directory)
 
     # -- faults, queries, inspection ---------------------------------------------
 

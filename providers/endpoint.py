@@ -125,7 +125,10 @@ class EndpointProvider(ResourceProvider):
         replaces = ["spec"] if needs_replace(changes) else []
         managed = spec.ai_gateway is not None
         stale = (
-            spec.smoke.enabled and not spec.is_reference and smoke_is_stale(integral(olds), managed)
+            spec.smoke.enabled
+            and not spec.switched_off  # nothing to query: a stale check is no change
+            and not spec.is_reference
+            and smoke_is_stale(integral(olds), managed)
         )
         owner = news.get("owner")
         untagged = not spec.is_reference and bool(owner) and olds.get("owner_tag", owner) != owner

@@ -21,10 +21,10 @@ from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
 from servingops.escape import for_text
-from servingops.export import export_endpoint, to_yaml
+from servingops.export import export_live, to_yaml
 from servingops.init import init_project
 from servingops.loader import check_document, load_endpoints
-from servingops.model.endpoint import EndpointSpec
+from servingops.model.endpoint import SWITCHED_OFF, EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
 from servingops.policy import apply_policy
 from servingops.smoke import run_smoke
@@ -79,6 +79,8 @@ def smoke(args: argparse.Namespace) -> int:
     failed = 0
     with connect(args.host) as client:
         for spec in _specs(args):
+            if spec.switched_off:
+                print(f"skip {spec.name}: {SWITCHED_OFF}")
             for outcome in run_smoke(client, spec):
                 failed += not outcome.ok
                 print(("ok   " if outcome.ok else "FAIL ") + outcome.describe())
@@ -88,7 +90,7 @@ def smoke(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     """Write an endpoint file generated from a live endpoint."""
     with connect(args.host) as client:
-        raw = export_endpoint(client.get_endpoint(args.name), load_catalogue())
+        raw = export_live(client, args.name, load_catalogue())
     text = to_yaml(raw)
     for problem in check_document(raw, args.name, allow_plaintext=True):
         print(

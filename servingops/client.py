@@ -340,6 +340,13 @@ class ControlPlaneClient:
         path = f"/api/2.0/permissions/serving-endpoints/{_quote(endpoint_id)}"
         return self._json(_Call("get_permissions", "GET", path, endpoint_id))
 
+    def set_permissions(self, endpoint_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT /permissions/serving-endpoints/{id}: replace the direct ACL entries with
+        ``body`` (``{access_control_list: [...]}``); answers the new ACL."""
+        path = f"/api/2.0/permissions/serving-endpoints/{_quote(endpoint_id)}"
+        call = _Call("set_permissions", "PUT", path, endpoint_id, wait_conflict=True)
+        return self._json(call, json=dict(body))
+
     def query_endpoint(
         self, name: str, body: Mapping[str, Any], *, entity: str | None = None, timeout: float
     ) -> QueryResult:

@@ -13,6 +13,10 @@ drift`` all call ``diff_endpoint``, so they cannot disagree. Semantics:
 * ``ai_gateway`` is replaced as a whole by the API: a live section the file does not
   declare is a change (it would be cleared).
 * Write-only values are compared by fingerprint, when the current side knows one.
+* ``permissions`` manage the endpoint's *direct* ACL entries as a whole (as Terraform's
+  ``databricks_permissions`` does): a live principal the file does not name is a change
+  (it would be removed). Inherited entries (workspace ``admins``) never take part, and
+  the creator's own entry only when the file names the creator.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ def diff_endpoint(current: EndpointState, desired: EndpointState) -> list[FieldC
     changes += _managed_map("tags", current.tags, desired.tags, ChangeGroup.TAGS)
     changes += _gateway(current.ai_gateway, desired.ai_gateway)
     changes += _notifications(current.email_notifications, desired.email_notifications)
+    changes += _permissions(current, desired.permissions)
     return changes
 
 
@@ -201,3 +206,19 @@ def _notifications(
             path = f"email_notifications.{key}"
             out.append(FieldChange(path, old or None, new or None, ChangeGroup.NOTIFICATIONS))
     return out
+
+
+def _permissions(current: EndpointState, want: Mapping[str, str] | None) -> list[FieldChange]:
+    if want is None:
+        return []
+    named = {key.partition(":")[2] for key in want}
+    live = {
+        key: level
+        for key, level in (current.permissions or {}).items()
+        if key.partition(":")[2] != current.creator or current.creator in named
+    }
+    return [
+        FieldChange(f"permissions[{key}]", live.get(key), want.get(key), ChangeGroup.PERMISSIONS)
+        for key in sorted(set(live) | set(want))
+        if live.get(key) != want.get(key)
+    ]

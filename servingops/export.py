@@ -14,17 +14,37 @@ from typing import Any
 import yaml
 
 from servingcatalogue import Catalogue
+from servingops.errors import PermissionDenied
 from servingops.model.rest import file_from_detail
 
 MODELINE = "# yaml-language-server: $schema=../schemas/endpoint.schema.json\n"
 
 
-def export_endpoint(detail: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
-    """The endpoint-file mapping for a GET ``ServingEndpointDetailed`` answer."""
+def export_live(client: Any, name: str, catalogue: Catalogue) -> dict[str, Any]:
+    """The endpoint-file mapping for the live endpoint ``name``, its ACL included.
+
+    The ACL is read by the endpoint's id; a caller who may not read it (403) gets a file
+    without ``permissions`` (the ACL stays unmanaged) rather than no file.
+    """
+    detail = client.get_endpoint(name)
+    acl = None
+    if name not in catalogue.pay_per_token:  # references never manage their ACL
+        try:
+            acl = client.get_permissions(str(detail.get("id") or ""))
+        except PermissionDenied:
+            acl = None
+    return export_endpoint(detail, catalogue, acl)
+
+
+def export_endpoint(
+    detail: dict[str, Any], catalogue: Catalogue, acl: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The endpoint-file mapping for a GET ``ServingEndpointDetailed`` answer (and its
+    Permissions API answer ``acl``, which becomes ``permissions``)."""
     config = detail.get("config") or {}
     entities = config.get("served_entities") or []
     tier = _tier(str(detail.get("name")), entities, catalogue)
-    return file_from_detail(detail, tier, _task(detail, config, catalogue))
+    return file_from_detail(detail, tier, _task(detail, config, catalogue), acl=acl)
 
 
 def to_yaml(raw: dict[str, Any]) -> str:

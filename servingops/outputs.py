@@ -29,12 +29,17 @@ def utc_now() -> str:
 
 
 def endpoint_outputs(
-    host: str, name: str, detail: Mapping[str, Any], previous: EndpointState | None
+    host: str,
+    name: str,
+    detail: Mapping[str, Any],
+    previous: EndpointState | None,
+    acl: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``name``, ``endpoint_id``, ``invocation_url``, ``config_version``, ``ready``, ``state``
-    and ``owner_tag`` (the ownership tag as read: a missing one is put back by ``up``)."""
+    and ``owner_tag`` (the ownership tag as read: a missing one is put back by ``up``).
+    ``acl``: the Permissions API answer when the file manages permissions."""
     config = detail.get("config") or {}
-    state = rest.live_state(detail, previous=previous).to_json()
+    state = rest.live_state(detail, previous=previous, acl=acl).to_json()
     return {
         "name": name,
         "endpoint_id": str(detail.get("id") or ""),

@@ -22,7 +22,10 @@ def plan_endpoint(client: Any, spec: EndpointSpec) -> EndpointChanges:
         if spec.is_reference:
             return EndpointChanges(spec.name, "missing", note="pay-per-token endpoint not found")
         return EndpointChanges(spec.name, "create")
-    changes = diff_endpoint(live_state(detail), desired_state(spec))
+    acl = None
+    if spec.permissions is not None:  # the ACL is read only when the file manages it
+        acl = client.get_permissions(str(detail.get("id") or ""))
+    changes = diff_endpoint(live_state(detail, acl=acl), desired_state(spec))
     item = EndpointChanges.from_changes(spec.name, changes)
     version = (detail.get("config") or {}).get("config_version")
     if version is not None and item.verdict != "same":

@@ -10,8 +10,9 @@ repeated or blocked:
 * changes that need more than one call are sent as steps (an enabled inference table
   is disabled, then enabled under its new names); a failed step leaves a live state
   that the next plan continues from;
-* sub-APIs go in ``APPLY_ORDER`` (tags → ai_gateway → config (wait) → notifications),
-  only the groups that changed;
+* sub-APIs go in ``APPLY_ORDER`` (tags → ai_gateway → config (wait) → notifications →
+  permissions), only the groups that changed; the ACL is read and written by the
+  endpoint's id, and only when the file manages ``permissions``;
 * a create that finds the name taken converges on it only when it is ours or the
   user consented (``servingops.ownership``);
 * every write is followed by a wait and a smoke query; the outputs record when it
@@ -28,7 +29,7 @@ from servingops.clock import Clock, RealClock
 from servingops.diff import FieldChange, changed_groups, diff_endpoint
 from servingops.errors import NotFound, SmokeFailed, ToolError, UpdateFailed
 from servingops.model import rest
-from servingops.model.endpoint import AiGateway, EndpointSpec
+from servingops.model.endpoint import SWITCHED_OFF, AiGateway, EndpointSpec
 from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
 from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.model.state import EndpointState, desired_state
@@ -60,9 +61,12 @@ class Reconciler:
 
     def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
         """The Pulumi outputs after a write whose smoke check passed."""
-        out = endpoint_outputs(self.host, spec.name, detail, desired_state(spec))
+        acl = self._acl(detail) if spec.permissions is not None else None
+        out = endpoint_outputs(self.host, spec.name, detail, desired_state(spec), acl)
         out["workspace_id"] = self.client.workspace()
-        if spec.smoke.enabled:
+        if spec.switched_off:
+            self.log(f"{spec.name}: {SWITCHED_OFF}")
+        elif spec.smoke.enabled:
             out["smoke"] = smoke_record(out, self.now(), spec.ai_gateway is not None)
         return out
 
@@ -86,6 +90,7 @@ class Reconciler:
         else:
             self.client.create_endpoint(body)
         detail = self._settle(spec)
+        self._sync_permissions(spec, detail)
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
 
@@ -95,7 +100,10 @@ class Reconciler:
         self._guard_workspace(name)
         if detail is None:
             return None
-        out = endpoint_outputs(self.host, name, detail, previous)
+        managed = previous is not None and previous.permissions is not None
+        out = endpoint_outputs(
+            self.host, name, detail, previous, self._acl(detail) if managed else None
+        )
         return {**out, "workspace_id": self.client.workspace()}
 
     def update(
@@ -129,9 +137,14 @@ class Reconciler:
         return self.outputs(spec, detail)
 
     def delete(self, spec: EndpointSpec) -> None:
-        """Delete the endpoint; pay-per-token references are never deleted."""
+        """Delete the endpoint; pay-per-token references are never deleted.
+
+        A reference's AI gateway is left as it is too: the ``databricks-*`` endpoint is
+        shared by the workspace and its limits are a cost guard, so removing the file must
+        not lift them (to clear it, declare ``ai_gateway: {}`` and ``up`` first)."""
         if spec.is_reference:
-            self.log(f"{spec.name} is a pay-per-token reference: left in place")
+            kept = " (its AI gateway too)" if spec.ai_gateway is not None else ""
+            self.log(f"{spec.name} is a pay-per-token reference: left in place{kept}")
             return
         detail = self.client.find_endpoint(spec.name)
         self._guard_workspace(spec.name)
@@ -151,7 +164,9 @@ class Reconciler:
     ) -> list[FieldChange]:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
         plus the ownership tag, and the config again after a failed update."""
-        changes = diff_endpoint(rest.live_state(detail, previous=record), desired_state(spec))
+        acl = self._acl(detail) if spec.permissions is not None else None
+        live = rest.live_state(detail, previous=record, acl=acl)
+        changes = diff_endpoint(live, desired_state(spec))
         if spec.owner is not None and rest.owner_of(detail) != spec.owner:
             path = f"tags.{rest.OWNER_TAG}"
             changes.append(FieldChange(path, rest.owner_of(detail), spec.owner, ChangeGroup.TAGS))
@@ -180,6 +195,12 @@ class Reconciler:
                 self._put_config(spec)
             case ChangeGroup.NOTIFICATIONS:
                 self.client.patch_notifications(spec.name, rest.notifications_body(spec) or {})
+            case ChangeGroup.PERMISSIONS:
+                self.log(
+                    f"{spec.name}: setting permissions ({len(spec.permissions or ())} declared)"
+                )
+                body = rest.permissions_body(spec, detail.get("creator"))
+                self.client.set_permissions(str(detail.get("id") or ""), body)
             case ChangeGroup.REPLACE:
                 raise ToolError(f"{spec.name}: a replacement cannot be applied as an update")
             case _:
@@ -208,6 +229,19 @@ class Reconciler:
             self.client.update_pt_config(spec.name, rest.config_body(spec))
         else:
             self.client.update_config(spec.name, rest.config_body(spec))
+
+    def _acl(self, detail: dict[str, Any]) -> dict[str, Any]:
+        """The endpoint's ACL, read by its id (the Permissions API is id-keyed)."""
+        answer: dict[str, Any] = self.client.get_permissions(str(detail.get("id") or ""))
+        return answer
+
+    def _sync_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        """After a create: set the declared ACL when it differs from the new endpoint's."""
+        if spec.permissions is None:
+            return
+        changes = self.plan(spec, detail, None)
+        if any(c.group is ChangeGroup.PERMISSIONS for c in changes):
+            self._apply_group(ChangeGroup.PERMISSIONS, spec, detail)
 
     def _settle(self, spec: EndpointSpec) -> dict[str, Any]:
         deadline = self.deadline_s if self.deadline_s is not None else default_deadline(spec.tier)
@@ -252,6 +286,8 @@ class Reconciler:
         return self.outputs(spec, detail)
 
     def _reference(self, spec: EndpointSpec) -> dict[str, Any]:
+        """A pay-per-token reference: check it exists, set its AI gateway when the file
+        manages one (never its config, tags, ACL, nor a create), smoke-query it."""
         try:
             detail = self.client.get_endpoint(spec.name)
         except NotFound as err:
@@ -259,6 +295,10 @@ class Reconciler:
                 f"pay-per-token endpoint '{spec.name}' does not exist in this workspace",
                 hint="pay-per-token endpoints are pre-configured by the platform; check the name",
             ) from err
+        changes = diff_endpoint(rest.live_state(detail), desired_state(spec))
+        if ChangeGroup.AI_GATEWAY in changed_groups(changes):  # the only thing it manages
+            self._put_gateway(spec, detail)
+            detail = self.client.get_endpoint(spec.name)  # the outputs show the new gateway
         raise_on_failure(run_smoke(self.client, spec))
         return self.outputs(spec, detail)
 

@@ -181,9 +181,10 @@ def run_smoke(
 
     Transient failures are re-sent as ``retry`` says, sleeping on ``clock`` (default: the
     client's own ``clock`` if it has one, else the real clock). A query that never got an
-    answer becomes a failed outcome with status 0.
+    answer becomes a failed outcome with status 0. Nothing is sent when the smoke check is
+    disabled or the file switches the endpoint off (``EndpointSpec.switched_off``).
     """
-    if not spec.smoke.enabled:
+    if not spec.smoke.enabled or spec.switched_off:
         return []
     targets: list[str | None] = [None]
     if spec.smoke.per_entity:

@@ -103,8 +103,10 @@ def running_plane(
     start_timeout: float = 10.0,
     **settings: Any,
 ) -> Iterator[RunningPlane]:
-    """Serve a plane on a free 127.0.0.1 port for the duration of the ``with`` block."""
-    config = PlaneSettings(**settings)
+    """Serve a plane on a free 127.0.0.1 port for the duration of the ``with`` block.
+
+    ACLs are enforced (``enforce_acl``) unless a test turns it off."""
+    config = PlaneSettings(**{"enforce_acl": True, **settings})
     Path(tmp_path).mkdir(parents=True, exist_ok=True)
     app = create_app(Path(tmp_path) / db_name, settings=config, clock=clock)
     sock = bind("127.0.0.1", 0)

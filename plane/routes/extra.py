@@ -1,4 +1,5 @@
-"""Read-mostly routes: logs, metrics, OpenAPI, model-optimization info, permissions."""
+"""Read-mostly routes: logs, metrics, OpenAPI, model-optimization info (permissions:
+``plane.routes.permissions``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from plane import permissions
-from plane.routes.common import ok, path_param, plane_of, read_json
+from plane.routes.common import ok, path_param, plane_of
 
 API = "/api/2.0/serving-endpoints"
-PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 
 
 async def build_logs(request: Request) -> Response:
@@ -46,24 +45,6 @@ async def get_model_optimization_info(request: Request) -> Response:
     return ok(plane_of(request).store.get_model_optimization_info(model, version))
 
 
-async def get_permissions(request: Request) -> Response:
-    """GET /permissions/serving-endpoints/{id}."""
-    return ok(plane_of(request).store.get_permissions(path_param(request, "id")))
-
-
-async def set_permissions(request: Request) -> Response:
-    """PUT (replace) or PATCH (merge) /permissions/serving-endpoints/{id}."""
-    body = await read_json(request)
-    merge = request.method == "PATCH"
-    return ok(plane_of(request).store.set_permissions(path_param(request, "id"), body, merge=merge))
-
-
-async def get_permission_levels(request: Request) -> Response:
-    """GET /permissions/serving-endpoints/{id}/permissionLevels."""
-    plane_of(request).store.get_permissions(path_param(request, "id"))
-    return ok(permissions.render_levels())
-
-
 ROUTES = [
     Route(
         f"{API}/get-model-optimization-info/{{model}}/{{version}}",
@@ -74,7 +55,4 @@ ROUTES = [
     Route(f"{API}/{{name}}/served-models/{{served}}/logs", logs, methods=["GET"]),
     Route(f"{API}/{{name}}/metrics", export_metrics, methods=["GET"]),
     Route(f"{API}/{{name}}/openapi", get_open_api, methods=["GET"]),
-    Route(f"{PERMISSIONS}/{{id}}/permissionLevels", get_permission_levels, methods=["GET"]),
-    Route(f"{PERMISSIONS}/{{id}}", get_permissions, methods=["GET"]),
-    Route(f"{PERMISSIONS}/{{id}}", set_permissions, methods=["PUT", "PATCH"]),
 ]

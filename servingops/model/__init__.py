@@ -13,11 +13,21 @@ from servingops.model.endpoint import (
     AiGateway,
     EmailNotifications,
     EndpointSpec,
+    Permission,
     ServedEntity,
     SmokeSpec,
 )
 from servingops.model.fields import MASK, FieldRegistry, registry
-from servingops.model.kinds import APPLY_ORDER, ChangeGroup, Kind, OnFailure, Task, Tier
+from servingops.model.kinds import (
+    APPLY_ORDER,
+    ChangeGroup,
+    Kind,
+    OnFailure,
+    PermissionLevel,
+    PrincipalKind,
+    Task,
+    Tier,
+)
 from servingops.model.state import EndpointState, desired_state
 
 __all__ = [
@@ -31,6 +41,9 @@ __all__ = [
     "FieldRegistry",
     "Kind",
     "OnFailure",
+    "Permission",
+    "PermissionLevel",
+    "PrincipalKind",
     "ServedEntity",
     "SmokeSpec",
     "Task",

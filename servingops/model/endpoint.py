@@ -19,14 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from servingops.model.kinds import Kind, OnFailure, Task, Tier
+from servingops.model.kinds import Kind, OnFailure, PermissionLevel, PrincipalKind, Task, Tier
 
 __all__ = [
     "DEFAULT_PROMPT",
     "GATEWAY_SECTIONS",
+    "SWITCHED_OFF",
     "AiGateway",
     "EmailNotifications",
     "EndpointSpec",
+    "Permission",
     "ServedEntity",
     "SmokeSpec",
     "compact",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 DEFAULT_PROMPT = "Reply with the single word OK."
+SWITCHED_OFF = "switched off by a rate limit of 0 (calls or tokens): smoke check skipped"
+"""What ``smoke`` and ``up`` print for an endpoint whose file switches it off."""
 INFERENCE_TABLE_NAMES = ("catalog_name", "schema_name", "table_name_prefix")
 GATEWAY_SECTIONS = (
     "usage_tracking_config",
@@ -221,6 +225,34 @@ class EmailNotifications:
         }
 
 
+@dataclass(frozen=True, order=True)
+class Permission:
+    """One declared ACL entry: a principal and its level (a ``permissions`` list item).
+
+    The file's shape is Databricks Asset Bundles' (``{level, group_name: ml-team}``), so
+    permission blocks move between the two unchanged.
+    """
+
+    kind: PrincipalKind
+    principal: str
+    level: PermissionLevel
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Permission:
+        """From a file entry that passed the schema (exactly one principal key)."""
+        kind = next(k for k in PrincipalKind if raw.get(k.value))
+        return cls(kind, str(raw[kind.value]), PermissionLevel(raw["level"]))
+
+    @property
+    def key(self) -> str:
+        """``<kind>:<principal>`` (``group_name:ml-team``): who, as one comparable string."""
+        return f"{self.kind.value}:{self.principal}"
+
+    def to_mapping(self) -> dict[str, str]:
+        """The file's entry: ``{level, <kind>: principal}``."""
+        return {"level": self.level.value, self.kind.value: self.principal}
+
+
 @dataclass(frozen=True)
 class EndpointSpec:
     """One declared endpoint, as loaded from ``endpoints/<name>.yaml`` (desired state).
@@ -240,6 +272,9 @@ class EndpointSpec:
     route_optimized: bool | None = None
     email_notifications: EmailNotifications | None = None
     budget_policy_id: str | None = None
+    permissions: tuple[Permission, ...] | None = None
+    """The managed ACL entries, sorted; None: the ACL is not managed; ``()``: only the
+    owner (the creator) and the inherited admins keep access."""
     smoke: SmokeSpec = field(default_factory=SmokeSpec)
     protect: bool = False
     adopt: bool = False
@@ -270,6 +305,9 @@ class EndpointSpec:
                 raw, "email_notifications", EmailNotifications.from_mapping
             ),
             budget_policy_id=raw.get("budget_policy_id"),
+            permissions=_optional(
+                raw, "permissions", lambda v: tuple(sorted(map(Permission.from_mapping, v)))
+            ),
             smoke=SmokeSpec.from_mapping(raw.get("smoke")),
             protect=bool(raw.get("protect", False)),
             adopt=bool(raw.get("adopt", False)),
@@ -296,6 +334,20 @@ class EndpointSpec:
     def is_reference(self) -> bool:
         """A pay-per-token reference: never created, changed in config, or deleted."""
         return self.tier is Tier.PAY_PER_TOKEN
+
+    @property
+    def switched_off(self) -> bool:
+        """True when an AI-gateway rate limit of ``calls: 0`` or ``tokens: 0`` switches the
+        endpoint off: every query gets 403 PERMISSION_DENIED (control-plane-api.md §5), so
+        there is nothing to smoke-query and nothing to roll back.
+
+        A limit for one ``principal`` only shuts that principal out, so it does not count.
+        """
+        limits = self.ai_gateway.rate_limits if self.ai_gateway is not None else ()
+        return any(
+            (limit.get("calls") == 0 or limit.get("tokens") == 0) and not limit.get("principal")
+            for limit in limits
+        )
 
     def entity_names(self) -> list[str]:
         """Names of the served entities, in file order."""

@@ -46,6 +46,8 @@ class ChangeGroup(StrEnum):
     AI_GATEWAY = "ai_gateway"
     CONFIG = "config"
     NOTIFICATIONS = "notifications"
+    PERMISSIONS = "permissions"
+    """The endpoint's ACL (``/api/2.0/permissions/serving-endpoints/{id}``), keyed by id."""
 
 
 APPLY_ORDER = (
@@ -53,8 +55,28 @@ APPLY_ORDER = (
     ChangeGroup.AI_GATEWAY,
     ChangeGroup.CONFIG,
     ChangeGroup.NOTIFICATIONS,
+    ChangeGroup.PERMISSIONS,
 )
-"""tags → ai_gateway → config → notifications: the Databricks CLI's order (§7)."""
+"""tags → ai_gateway → config → notifications: the Databricks CLI's order (§7); the ACL
+last, after the endpoint exists and its config is sent (bundles set permissions after
+the resource, too)."""
+
+
+class PermissionLevel(StrEnum):
+    """A level of the serving-endpoint ACL (control-plane-api.md §1)."""
+
+    CAN_VIEW = "CAN_VIEW"
+    CAN_QUERY = "CAN_QUERY"
+    CAN_MANAGE = "CAN_MANAGE"
+
+
+class PrincipalKind(StrEnum):
+    """Who a permission names; the key of a ``permissions`` entry (Databricks Asset Bundles'
+    shape, which is also the Permissions API's)."""
+
+    USER = "user_name"
+    GROUP = "group_name"
+    SERVICE_PRINCIPAL = "service_principal_name"
 
 
 class OnFailure(StrEnum):

@@ -17,19 +17,22 @@ from servingops.model.endpoint import (
     AiGateway,
     EmailNotifications,
     EndpointSpec,
+    Permission,
     ServedEntity,
     compact,
 )
 from servingops.model.fields import FieldRegistry, Item, PathPart, registry
-from servingops.model.kinds import Kind
+from servingops.model.kinds import Kind, PermissionLevel, PrincipalKind
 from servingops.model.state import EndpointState
 
 __all__ = [
+    "acl_from_api",
     "config_body",
     "create_body",
     "gateway_body",
     "live_state",
     "notifications_body",
+    "permissions_body",
     "routes_from_traffic",
     "tags_from_api",
     "tags_patch",
@@ -84,6 +87,55 @@ def notifications_body(spec: EndpointSpec) -> dict[str, Any] | None:
     """``email_notifications`` with both lists (an empty list clears it); None if unmanaged."""
     notes = spec.email_notifications
     return None if notes is None else dict(notes.to_mapping())
+
+
+def permissions_body(spec: EndpointSpec, creator: str | None) -> dict[str, Any]:
+    """The ACL PUT body (``/api/2.0/permissions/serving-endpoints/{id}``): the declared
+    entries, plus ``CAN_MANAGE`` for the endpoint's ``creator`` unless the file names it.
+
+    A PUT replaces every direct entry, and the service drops the creator's own one when
+    it is left out (terraform-provider-databricks#2165; the provider re-adds the caller's
+    ``CAN_MANAGE`` since #2168): servingops keeps it the same way. The creator is sent as a
+    ``user_name`` when it is an e-mail address, else as a ``service_principal_name`` (GET
+    ``creator`` is the user's e-mail or the service principal's application id).
+    Inherited entries (workspace ``admins``) cannot be replaced and are never sent.
+    """
+    declared = list(spec.permissions or ())
+    if creator and all(p.principal != creator for p in declared):
+        kind = PrincipalKind.USER if "@" in creator else PrincipalKind.SERVICE_PRINCIPAL
+        declared.append(Permission(kind, creator, PermissionLevel.CAN_MANAGE))
+    return {
+        "access_control_list": [
+            {p.kind.value: p.principal, "permission_level": p.level.value} for p in declared
+        ]
+    }
+
+
+def acl_from_api(answer: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """A Permissions API answer's *direct* entries as ``{<kind>:<principal>: level}``.
+
+    Entries whose every permission is ``inherited`` (workspace ``admins``, grants on the
+    ``/serving-endpoints/`` root) are left out: they are not the endpoint's to manage.
+    None when there is no answer (the ACL was not read).
+    """
+    if answer is None:
+        return None
+    out: dict[str, str] = {}
+    for entry in answer.get("access_control_list") or ():
+        kind = next((k for k in PrincipalKind if entry.get(k.value)), None)
+        levels = [
+            str(p.get("permission_level"))
+            for p in entry.get("all_permissions") or ()
+            if not p.get("inherited")
+        ]
+        if kind is not None and levels:
+            out[f"{kind.value}:{entry[kind.value]}"] = max(levels, key=_level_rank)
+    return out
+
+
+def _level_rank(level: str) -> int:
+    order = [lv.value for lv in PermissionLevel]
+    return order.index(level) if level in order else -1
 
 
 def tags_to_api(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -157,12 +209,16 @@ def _entity_to_api(entity: ServedEntity, task: str) -> dict[str, Any]:
 
 
 def live_state(
-    detail: Detail, previous: EndpointState | None = None, fields: FieldRegistry | None = None
+    detail: Detail,
+    previous: EndpointState | None = None,
+    fields: FieldRegistry | None = None,
+    acl: Mapping[str, Any] | None = None,
 ) -> EndpointState:
     """The live ``EndpointState`` of a GET answer.
 
     ``previous`` (the state recorded at the last write) supplies what GET cannot: the
-    write-only fingerprints and, for an endpoint without entities, its kind.
+    write-only fingerprints and, for an endpoint without entities, its kind. ``acl`` is
+    the Permissions API answer for the endpoint's id (None: not read, permissions unknown).
     """
     reg = fields or registry()
     config = detail.get("config") or {}
@@ -179,6 +235,8 @@ def live_state(
         description=str(detail.get("description") or ""),
         route_optimized=bool(detail.get("route_optimized")),
         email_notifications=EmailNotifications.from_mapping(detail.get("email_notifications")),
+        permissions=acl_from_api(acl),
+        creator=str(detail["creator"]) if detail.get("creator") else None,
         write_only=None if previous is None or previous.write_only is None else previous.write_only,
     )
 
@@ -226,17 +284,24 @@ FILE_ORDER = (
     "tags",
     "route_optimized",
     "email_notifications",
+    "permissions",
 )
 
 
 def file_from_detail(
-    detail: Detail, tier: str, task: str, fields: FieldRegistry | None = None
+    detail: Detail,
+    tier: str,
+    task: str,
+    fields: FieldRegistry | None = None,
+    acl: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The endpoint-file mapping a user would write for a GET answer (``servingops export``).
 
     Server fields, defaults (``workload_type: CPU`` on a UC model) and the per-entity
     ``task`` are dropped, routes become ``traffic`` (only with several entities), the
     tag list a map. ``tier`` and ``task`` come from the caller (they need the catalogue).
+    ``acl`` (the Permissions API answer) becomes ``permissions``: the direct entries
+    without the creator's own one and without inherited ones (what a file declares).
     """
     reg = fields or registry()
     config = detail.get("config") or {}
@@ -249,12 +314,25 @@ def file_from_detail(
         "description": detail.get("description") or None,
         "served_entities": None if reference else entities,
         "traffic": traffic_from_routes(config.get("traffic_config")) if len(entities) > 1 else None,
-        "ai_gateway": None if reference else compact(detail.get("ai_gateway")),
+        "ai_gateway": compact(detail.get("ai_gateway")),
         "tags": user_tags(detail) or None,
         "route_optimized": True if detail.get("route_optimized") else None,
         "email_notifications": compact(detail.get("email_notifications")),
+        "permissions": _file_permissions(acl, detail.get("creator")),
     }
     return {k: raw[k] for k in FILE_ORDER if raw.get(k) is not None}
+
+
+def _file_permissions(acl: Mapping[str, Any] | None, creator: Any) -> list[dict[str, str]] | None:
+    direct = acl_from_api(acl)
+    if not direct:
+        return None
+    out = []
+    for key, level in sorted(direct.items()):
+        kind, _, principal = key.partition(":")
+        if principal != creator:
+            out.append({"level": level, kind: principal})
+    return out or None
 
 
 def _file_entity(entity: Mapping[str, Any], reg: FieldRegistry) -> dict[str, Any]:

@@ -47,6 +47,13 @@ class EndpointState:
     description: str | None = None
     route_optimized: bool | None = None
     email_notifications: EmailNotifications | None = None
+    permissions: Mapping[str, str] | None = None
+    """Direct ACL entries, ``<kind>:<principal>`` (``group_name:ml-team``) -> level, without
+    the owner's and inherited entries (``rest.acl_from_api``); ``None``: not managed
+    (desired) or not read (live)."""
+    creator: str | None = None
+    """Live only: who created the endpoint (GET ``creator``). The creator's own ACL entry
+    is the owner's: kept on every write and not compared unless the file names it."""
     write_only: Mapping[str, str] | None = None
     """Path (``served_entities[gpt].…_plaintext``) -> fingerprint; ``None``: no record."""
 
@@ -62,6 +69,8 @@ class EndpointState:
             "description": self.description,
             "route_optimized": self.route_optimized,
             "email_notifications": _notifications_json(self.email_notifications),
+            "permissions": _plain(self.permissions),
+            "creator": self.creator,
             "write_only": _plain(self.write_only),
         }
 
@@ -80,6 +89,8 @@ class EndpointState:
             description=data.get("description"),
             route_optimized=data.get("route_optimized"),
             email_notifications=None if notes is None else EmailNotifications.from_mapping(notes),
+            permissions=_plain(data.get("permissions")),
+            creator=data.get("creator"),
             write_only=_write_only_keys(data.get("write_only")),
         )
 
@@ -104,6 +115,9 @@ def desired_state(spec: EndpointSpec, fields: FieldRegistry | None = None) -> En
         description=spec.description if managed_identity else None,
         route_optimized=spec.route_optimized if managed_identity else None,
         email_notifications=spec.email_notifications,
+        permissions=None
+        if spec.permissions is None
+        else {p.key: p.level.value for p in spec.permissions},
         write_only=write_only,
     )
 

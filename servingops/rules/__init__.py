@@ -33,4 +33,5 @@ FILE_RULES: list[Callable[[Ctx], None]] = [
     e.rule_fallback,
     e.rule_smoke_dimension,
     e.rule_reserved_tag,
+    e.rule_permissions,
 ]

@@ -7,10 +7,13 @@ from typing import Any
 
 from servingops.model.endpoint import default_entity_name
 from servingops.model.fields import TRANSPORT_CREDENTIALS, is_secret_reference
+from servingops.model.kinds import PrincipalKind
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
 from servingops.rules.context import Ctx, entity_name
 from servingops.schemafile import load_schema
+
+PRINCIPAL_KEYS = tuple(k.value for k in PrincipalKind)
 
 
 def rule_entity_names(ctx: Ctx) -> None:
@@ -76,11 +79,14 @@ def rule_provisioned(ctx: Ctx) -> None:
 def _unknown_foundation(ctx: Ctx, path: tuple[Any, ...], entity: dict[str, Any]) -> None:
     name = entity["entity_name"]
     if name.startswith("system.ai."):
-        ctx.error(
+        ctx.warn(
             (*path, "entity_name"),
-            f"'{name}' is not a known system.ai foundation model",
+            f"'{name}' is not in the model catalogue (as of {ctx.catalogue.as_of}); new "
+            "foundation models appear monthly, so its task and throughput band are unchecked",
             "foundation-model",
-            "see servingcatalogue/models.yaml for the catalogue",
+            "if the model is new, add it under foundation_models in "
+            "servingcatalogue/models.yaml (task, throughput_chunk_size) and bump as_of; "
+            "`validate --strict` makes this an error",
         )
     else:
         ctx.warn(
@@ -209,19 +215,54 @@ def rule_pay_per_token(ctx: Ctx) -> None:
 
 
 def rule_rate_limits(ctx: Ctx) -> None:
-    """Rate limits set calls or tokens; 0 calls warns that it disables the endpoint."""
+    """Rate limits set calls or tokens; ``calls: 0`` or ``tokens: 0`` says the endpoint (or
+    the limit's principal) is switched off (control-plane-api.md §5: queries get 403)."""
     limits = (ctx.data.get("ai_gateway") or {}).get("rate_limits") or []
     for i, limit in enumerate(limits):
         path = ("ai_gateway", "rate_limits", i)
         if "calls" not in limit and "tokens" not in limit:
             ctx.error(path, "a rate limit needs 'calls' or 'tokens'", "rate-limit")
-        if limit.get("calls") == 0:
-            ctx.warn(
-                (*path, "calls"),
-                "calls: 0 disables the endpoint: every query gets 403 PERMISSION_DENIED",
-                "rate-limit-zero",
-                "delete the limit for no limit; keep 0 only to switch the endpoint off",
+        for key in ("calls", "tokens"):
+            if limit.get(key) == 0:
+                _warn_switched_off(ctx, (*path, key), key, limit.get("principal"))
+
+
+def _warn_switched_off(ctx: Ctx, path: tuple[Any, ...], key: str, principal: Any) -> None:
+    who = f"'{principal}' is" if principal else "the endpoint is"
+    ctx.warn(
+        path,
+        f"{key}: 0 means {who} switched off: every query gets 403 PERMISSION_DENIED"
+        + ("" if principal else "; the smoke check is skipped and rollback never undoes it"),
+        "rate-limit-zero",
+        "delete the limit for no limit; keep 0 only to switch it off on purpose",
+    )
+
+
+def rule_permissions(ctx: Ctx) -> None:
+    """Each ``permissions`` entry names exactly one principal, each principal once; a
+    pay-per-token reference does not manage its ACL (the schema refuses the key there)."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(ctx.data.get("permissions") or []):
+        if not isinstance(entry, dict):
+            continue
+        kinds = [k for k in PRINCIPAL_KEYS if entry.get(k)]
+        if len(kinds) != 1:
+            ctx.error(
+                ("permissions", i),
+                f"a permission names exactly one principal, got {len(kinds)}",
+                "permission-principal",
+                "use one of user_name, group_name, service_principal_name per entry",
             )
+            continue
+        who = (kinds[0], str(entry[kinds[0]]))
+        if who in seen:
+            ctx.error(
+                ("permissions", i, kinds[0]),
+                f"{kinds[0]} '{who[1]}' is listed twice (first at entry {seen[who]})",
+                "permission-duplicate",
+                "give each principal one entry with its highest level",
+            )
+        seen.setdefault(who, i)
 
 
 def rule_inference_table(ctx: Ctx) -> None:

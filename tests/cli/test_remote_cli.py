@@ -15,7 +15,7 @@ from servingops.auth import BearerToken
 from servingops.cli import main
 from servingops.client import ControlPlaneClient
 from servingops.connect import read_plane_env
-from servingops.export import export_endpoint
+from servingops.export import export_live
 from servingops.loader import check_document, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.plan import plan_endpoint
@@ -99,9 +99,24 @@ def test_smoke_command_reports_each_query(
     assert "FAIL support-chat/gpt: HTTP 500" in capsys.readouterr().out
 
 
+def test_smoke_skips_a_switched_off_endpoint_with_a_line(
+    deployed: ControlPlaneClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: `calls: 0` made the smoke query fail with 403; now it is skipped, said so."""
+    raw = yaml.safe_load((REPO / "endpoints" / "support-chat.yaml").read_text())
+    raw["ai_gateway"]["rate_limits"] = [{"key": "endpoint", "calls": 0, "renewal_period": "minute"}]
+    deployed.put_ai_gateway("support-chat", raw["ai_gateway"])
+    path = tmp_path / "support-chat.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["smoke", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "skip support-chat: switched off by a rate limit of 0" in out
+    assert "FAIL" not in out and "ok   " not in out
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
 def test_export_round_trips_every_example(deployed: ControlPlaneClient, spec: EndpointSpec) -> None:
-    raw = export_endpoint(deployed.get_endpoint(spec.name), load_catalogue())
+    raw = export_live(deployed, spec.name, load_catalogue())  # with its ACL
     assert check_document(raw, spec.name) == []
     exported = EndpointSpec.from_mapping(raw)
     assert plan_endpoint(deployed, exported).verdict == "same"
@@ -115,6 +130,10 @@ def test_export_command_writes_a_valid_file(
     text = target.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     assert yaml.safe_load(text)["traffic"] == {"gpt": 90, "claude": 10}
+    assert yaml.safe_load(text)["permissions"] == [
+        {"level": "CAN_MANAGE", "group_name": "ml-platform"},
+        {"level": "CAN_QUERY", "service_principal_name": "5f3c9a52-7d3e-4b1a-9c4e-2a8b6d0e1f37"},
+    ]
     assert main(["validate", str(target)]) == 0
 
 

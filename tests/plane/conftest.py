@@ -63,6 +63,7 @@ def _open(stack: ExitStack, mode: str, tmp_path: Path, clock: FakeClock, **setti
         "settle_seconds": 1.0,
         "pt_settle_seconds": 5.0,
         "seed": 7,
+        "enforce_acl": True,
     } | settings
     headers = {"Authorization": f"Bearer {settings['token']}"}
     if mode == "inproc":

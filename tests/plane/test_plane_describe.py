@@ -30,11 +30,11 @@ def test_put_permissions_replaces_and_patch_merges(api):
     body = api.put(f"{PERMS}/{endpoint_id}", acl).json()
     assert [e.get("group_name") for e in body["access_control_list"]] == ["users", "admins"]
     extra = {
-        "access_control_list": [{"user_name": "a@example.com", "permission_level": "CAN_VIEW"}]
+        "access_control_list": [{"user_name": "ana@example.com", "permission_level": "CAN_VIEW"}]
     }
     body = api.patch(f"{PERMS}/{endpoint_id}", extra).json()
     names = [e.get("group_name") or e.get("user_name") for e in body["access_control_list"]]
-    assert names == ["users", "a@example.com", "admins"]
+    assert names == ["users", "ana@example.com", "admins"]
 
 
 def test_permissions_reject_unknown_level(api):

@@ -199,7 +199,7 @@ def test_token_rate_limit_counts_usage(api):
 
 
 def test_per_user_rate_limit_counts_each_principal(make_api):
-    api = make_api(client_id="sp-1", client_secret="s3cret")
+    api = make_api(client_id="sp-1", client_secret="s3cret", enforce_acl=False)  # sp-1: no ACL
     limits = [{"calls": 1, "key": "user", "renewal_period": "minute"}]
     _ready(api, chat_endpoint(ai_gateway={"rate_limits": limits}))
     assert api.post("/serving-endpoints/chat/invocations", CHAT).status_code == 200

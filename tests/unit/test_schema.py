@@ -449,7 +449,13 @@ NEGATIVE: list[tuple[str, str, JsonPath, Any, str, JsonPath]] = [
      (*PE, "environment_vars", "N")),
     ("pay-per-token-entities", "pay-per-token", ("served_entities",),
      EXTERNAL["served_entities"], "additionalProperties", ()),
-    ("pay-per-token-gateway", "pay-per-token", ("ai_gateway",), {}, "additionalProperties", ()),
+    ("pay-per-token-tags", "pay-per-token", ("tags",), {}, "additionalProperties", ()),
+    ("pay-per-token-permissions", "pay-per-token", ("permissions",), [],
+     "additionalProperties", ()),
+    ("permission-level", "external", ("permissions",), [{"level": "CAN_USE", "group_name": "g"}],
+     "enum", ("permissions", 0, "level")),
+    ("permission-no-level", "external", ("permissions",), [{"group_name": "g"}],
+     "required", ("permissions", 0)),
     ("protect-string", "external", ("protect",), "true", "type", ("protect",)),
 ]  # fmt: skip
 
@@ -482,3 +488,21 @@ def test_mistake_fails_with_expected_keyword(
     errors = list(_validator().iter_errors(_mutated(BASES[base], path, value)))
     got = {(str(e.validator), tuple(e.absolute_path)) for e in errors}
     assert (keyword, where) in got
+
+
+def test_pay_per_token_reference_may_declare_an_ai_gateway() -> None:
+    """Issue 10: admins rate-limit the `databricks-*` endpoints; the API accepts a gateway."""
+    gateway = {"rate_limits": [{"key": "user", "calls": 60, "renewal_period": "minute"}]}
+    doc = _mutated(BASES["pay-per-token"], ("ai_gateway",), gateway)
+    assert list(_validator().iter_errors(doc)) == []
+
+
+def test_permissions_take_the_bundles_shape() -> None:
+    """The Databricks Asset Bundles `permissions` list validates unchanged."""
+    acl = [
+        {"level": "CAN_QUERY", "service_principal_name": "7d1c2b3a-0000-4000-8000-000000000001"},
+        {"level": "CAN_MANAGE", "group_name": "ml-platform"},
+        {"level": "CAN_VIEW", "user_name": "ana@example.com"},
+    ]
+    doc = _mutated(BASES["external"], ("permissions",), acl)
+    assert list(_validator().iter_errors(doc)) == []
