@@ -24,6 +24,8 @@ from databricks.sdk.service.serving import (
     ExternalModelProvider,
     OpenAiConfig,
     ServedEntityInput,
+    ServingEndpointAccessControlRequest,
+    ServingEndpointPermissionLevel,
 )
 from openai import OpenAI
 from plane_testing import RunningPlane, running_plane
@@ -214,6 +216,15 @@ def _oauth_token(plane: RunningPlane) -> str:
     return str(httpx.post(f"{plane.url}/oidc/v1/token", data=form).json()["access_token"])
 
 
+def _grant_query(w: WorkspaceClient, name: str, service_principal: str) -> None:
+    endpoint_id = str(w.serving_endpoints.get(name).id)
+    grant = ServingEndpointAccessControlRequest(
+        service_principal_name=service_principal,
+        permission_level=ServingEndpointPermissionLevel.CAN_QUERY,
+    )
+    w.serving_endpoints.update_permissions(endpoint_id, access_control_list=[grant])
+
+
 def test_data_plane_refuses_personal_tokens_and_foreign_or_misused_tokens(
     w: WorkspaceClient, plane: RunningPlane
 ) -> None:
@@ -228,6 +239,9 @@ def test_data_plane_refuses_personal_tokens_and_foreign_or_misused_tokens(
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     token = _exchange(plane, _oauth_token(plane), details).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
+    no_acl = httpx.post(url, json=body, headers=auth)
+    assert no_acl.status_code == 403 and "permission 'Query'" in no_acl.json()["message"]
+    _grant_query(w, "ro", OAUTH["client_id"])
     assert httpx.post(url, json=body, headers=auth).status_code == 200
     other = url.replace("/ro/", "/ro2/")
     assert httpx.post(other, json=body, headers=auth).status_code == 403
