@@ -19,8 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount, Route
 
+from plane import ui
 from plane.auth import Authenticator
 from plane.db import Database
 from plane.errors import CustomError, MethodNotAllowed, NoSuchRoute, PlaneError
@@ -62,6 +63,7 @@ def create_app(
     settings = settings or PlaneSettings()
     plane = build_plane(db_path, settings, clock)
     routes: list[BaseRoute] = [*admin.ROUTES, *extra.ROUTES, *control.ROUTES, *query.ROUTES]
+    routes += [Route("/", ui.root_redirect), Mount(ui.UI_PREFIX, ui.create_ui(plane))]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,7 +75,7 @@ def create_app(
         middleware=[
             Middleware(WorkspaceHeaderMiddleware, workspace_id=plane.workspace_id),
             Middleware(StatsMiddleware, stats=plane.stats, routes=routes),
-            Middleware(AuthMiddleware, auth=plane.auth),
+            Middleware(AuthMiddleware, auth=plane.auth, own_auth=ui.owns_path),
             Middleware(FaultMiddleware, faults=plane.faults),
             Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes),
         ],

@@ -1,0 +1,47 @@
+// The playground: one prompt to up to three chat endpoints at once, answers side by side
+// with latency and token usage.
+"use strict";
+
+(function () {
+  const ui = window.servingUi;
+  const form = document.getElementById("playground-form");
+  if (!form) return;
+
+  async function ask(slot, endpoint, prompt) {
+    const box = document.getElementById("answer-" + slot);
+    const text = box.querySelector(".answer-text");
+    const status = box.querySelector(".answer-status");
+    const latency = box.querySelector(".answer-latency");
+    const usage = box.querySelector(".answer-usage");
+    box.querySelector(".answer-endpoint").textContent = endpoint;
+    text.textContent = "";
+    status.textContent = "Sending…";
+    latency.textContent = usage.textContent = "";
+    delete box.dataset.done;
+    if (!endpoint) {
+      status.textContent = "";
+      return;
+    }
+    const start = performance.now();
+    const body = { messages: [{ role: "user", content: prompt }], max_tokens: 256 };
+    try {
+      const response = await ui.invoke(endpoint, body);
+      const answer = await response.json();
+      latency.textContent = ui.ms(start);
+      status.textContent = String(response.status);
+      text.textContent = response.ok ? ui.answerText(answer) : answer.message || "";
+      usage.textContent = ui.usageText(answer.usage);
+    } catch (err) {
+      status.textContent = "Request failed: " + err.message;
+    }
+    box.dataset.done = "yes";
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const prompt = document.getElementById("prompt").value;
+    document.querySelectorAll("select.pick").forEach(function (select, slot) {
+      ask(slot, select.value, prompt);
+    });
+  });
+})();
