@@ -30,11 +30,13 @@ SECURITY_HEADERS = {
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 """On every UI answer: scripts only from the plane's own files (a second wall against XSS
-after autoescaping), no framing, nothing cached."""
+after autoescaping), no framing, nothing cached. The referrer policy is ``same-origin``, not
+``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null`` on form POSTs, which
+the same-origin check must refuse."""
 
 
 def owns_path(path: str) -> bool:

@@ -143,7 +143,8 @@ def rate_limits_of(detail: dict[str, Any]) -> list[str]:
 
 def _limit_text(limit: dict[str, Any]) -> str:
     amounts = [f"{limit[k]} {k}" for k in ("calls", "tokens") if limit.get(k) is not None]
-    who = limit.get("principal") or limit.get("key") or "user"
+    key, principal = limit.get("key") or "user", limit.get("principal")
+    who = f"{key} {principal}" if principal else key
     return f"{' + '.join(amounts) or 'unlimited'}/{limit.get('renewal_period', 'minute')} per {who}"
 
 

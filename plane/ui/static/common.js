@@ -62,9 +62,15 @@ window.servingUi = (function () {
       usage.total_tokens + " total";
   }
 
+  // "served by <entity>" from the served-model-name header, else "".
+  function servedBy(response) {
+    const entity = response.headers.get("served-model-name");
+    return entity ? "served by " + entity : "";
+  }
+
   function ms(start) {
     return Math.round(performance.now() - start) + " ms";
   }
 
-  return { invoke, readEvents, deltaText, answerText, usageText, ms };
+  return { invoke, readEvents, deltaText, answerText, usageText, servedBy, ms };
 })();

@@ -13,10 +13,11 @@
     const status = box.querySelector(".answer-status");
     const latency = box.querySelector(".answer-latency");
     const usage = box.querySelector(".answer-usage");
+    const served = box.querySelector(".answer-served");
     box.querySelector(".answer-endpoint").textContent = endpoint;
     text.textContent = "";
     status.textContent = "Sending…";
-    latency.textContent = usage.textContent = "";
+    latency.textContent = usage.textContent = served.textContent = "";
     delete box.dataset.done;
     if (!endpoint) {
       status.textContent = "";
@@ -31,6 +32,7 @@
       status.textContent = String(response.status);
       text.textContent = response.ok ? ui.answerText(answer) : answer.message || "";
       usage.textContent = ui.usageText(answer.usage);
+      served.textContent = ui.servedBy(response);
     } catch (err) {
       status.textContent = "Request failed: " + err.message;
     }

@@ -10,6 +10,7 @@
   const output = document.getElementById("query-output");
   const status = document.getElementById("query-status");
   const latency = document.getElementById("query-latency");
+  const served = document.getElementById("query-served");
 
   document.getElementById("show-example").addEventListener("click", function () {
     input.value = form.dataset.example;
@@ -19,7 +20,7 @@
     event.preventDefault();
     output.textContent = "";
     output.dataset.chunks = "0";
-    latency.textContent = "";
+    latency.textContent = served.textContent = "";
     let body;
     try {
       body = JSON.parse(input.value);
@@ -38,6 +39,7 @@
       return;
     }
     status.textContent = response.status + " " + response.statusText;
+    served.textContent = ui.servedBy(response);
     if ((response.headers.get("content-type") || "").startsWith("text/event-stream")) {
       latency.textContent = "first byte " + ui.ms(start);
       const events = await ui.readEvents(response, function (chunk) {

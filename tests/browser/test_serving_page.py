@@ -1,0 +1,143 @@
+"""The serving page in a real browser (Debian's Chromium driven by Playwright).
+
+Every page visited is screenshotted into ``.servingops/artifacts/browser/`` and checked
+not to be blank.
+"""
+
+from __future__ import annotations
+
+import re
+
+from demo_plane import demo_specs
+from plane_testing import RunningPlane
+from playwright.sync_api import BrowserContext, Page, expect
+from screens import ARTIFACTS, pixel_stats, shoot
+
+STREAMED_CHAT = "support-chat"
+QUERIED = "completions-ab"
+
+
+def log_in(page: Page, plane: RunningPlane, token: str) -> None:
+    """Open the plane's page (it sends us to the login form) and submit ``token``."""
+    page.goto(f"{plane.url}/")
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+    page.fill("#token", token)
+    page.click("#login-submit")
+
+
+def test_a_wrong_token_is_refused(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, "dapi-not-the-token")
+    expect(page.locator("#login-error")).to_contain_text("not accepted")
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+    assert page.context.cookies() == []
+    page.goto(f"{demo.url}/ui/")
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+    shoot(page, ARTIFACTS, "login-refused")
+
+
+def test_every_demo_endpoint_is_listed_ready_with_its_split(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    expect(page).to_have_url(re.compile(r"/ui/$"))
+    cookie = next(c for c in page.context.cookies() if c["name"] == "servingops_plane_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert cookie["value"] != demo.token
+    for spec in demo_specs():
+        row = page.locator(f'tr[data-endpoint="{spec.name}"]')
+        expect(row).to_have_count(1)
+        expect(row.locator(".state")).to_have_text("ready")
+        if spec.traffic:
+            for entity, percentage in spec.traffic.items():
+                expect(row.locator(".legend")).to_contain_text(f"{entity} {percentage}%")
+    widths = page.locator('tr[data-endpoint="support-chat"] svg.split rect')
+    assert [widths.nth(i).get_attribute("width") for i in range(2)] == ["90", "10"]
+    shoot(page, ARTIFACTS, "endpoints")
+
+
+def test_the_filter_keeps_matching_endpoints(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    page.fill("#filter", "team=support")
+    page.press("#filter", "Enter")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator('tr[data-endpoint="support-chat"]')).to_have_count(1)
+
+
+def test_an_endpoint_answers_its_example(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    page.click(f'tr[data-endpoint="{QUERIED}"] td.name a')
+    expect(page.locator("#endpoint-name")).to_have_text(QUERIED)
+    page.fill("#query-input", "")
+    page.click("#show-example")
+    expect(page.locator("#query-input")).to_have_value(re.compile('"prompt"'))
+    page.click("#send-query")
+    expect(page.locator("#query-output")).to_have_attribute("data-done", "yes")
+    expect(page.locator("#query-status")).to_have_text(re.compile(r"^200"))
+    expect(page.locator("#query-latency")).to_have_text(re.compile(r"^\d+ ms$"))
+    expect(page.locator("#query-served")).to_have_text(
+        re.compile(r"^served by (haiku|command-r|jamba)$")
+    )
+    expect(page.locator("#query-output")).to_contain_text('"choices"')
+    expect(page.locator("#query-output")).to_contain_text('"text"')
+    for section in ("#config", "#gateway", "#permissions", "#history"):
+        expect(page.locator(section)).to_be_visible()
+    expect(page.locator("#history")).to_contain_text("DEPLOYED")
+    shoot(page, ARTIFACTS, "endpoint-query")
+
+
+def test_a_chat_answer_streams_in(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
+    page.check("#query-stream")
+    page.click("#send-query")
+    output = page.locator("#query-output")
+    expect(output).to_have_attribute("data-done", "yes")
+    assert int(output.get_attribute("data-chunks") or 0) >= 2
+    assert output.inner_text().strip()
+    assert "{" not in output.inner_text()  # the text of the deltas, not raw JSON
+    expect(page.locator("#query-latency")).to_contain_text("chunks")
+    shoot(page, ARTIFACTS, "endpoint-stream")
+
+
+def test_the_playground_compares_two_chat_endpoints(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    page.click("#nav-playground")
+    page.select_option("#pick-0", "support-chat")
+    page.select_option("#pick-1", "internal-chat")
+    page.fill("#prompt", "Name one colour.")
+    page.click("#compare")
+    for slot, name in ((0, "support-chat"), (1, "internal-chat")):
+        box = page.locator(f"#answer-{slot}")
+        expect(box).to_have_attribute("data-done", "yes")
+        expect(box.locator(".answer-endpoint")).to_have_text(name)
+        expect(box.locator(".answer-status")).to_have_text("200")
+        expect(box.locator(".answer-latency")).to_have_text(re.compile(r"^\d+ ms$"))
+        expect(box.locator(".answer-usage")).to_contain_text("total")
+        expect(box.locator(".answer-served")).to_contain_text("served by ")
+        assert box.locator(".answer-text").inner_text().strip()
+    expect(page.locator("#answer-2 .answer-text")).to_be_empty()
+    shoot(page, ARTIFACTS, "playground")
+
+
+def test_a_hostile_tag_does_not_run(page: Page, demo: RunningPlane) -> None:
+    hostile = '"><img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+    with demo.client() as client:
+        body = {"add_tags": [{"key": "note", "value": hostile}]}
+        assert client.patch("/api/2.0/serving-endpoints/internal-chat/tags", json=body).is_success
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, demo, demo.token)
+    for path in ("/ui/", "/ui/endpoints/internal-chat"):
+        page.goto(f"{demo.url}{path}")
+        expect(page.get_by_text(hostile, exact=False).first).to_be_visible()
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator('img[src="x"]').count() == 0
+    assert dialogs == []
+
+
+def test_a_blank_page_fails_the_screenshot_check(browser: BrowserContext) -> None:
+    tab = browser.new_page()
+    try:
+        tab.set_content("<html><body style='background:#fff'></body></html>")
+        stats = pixel_stats(browser, tab.screenshot())
+    finally:
+        tab.close()
+    assert stats.blank and stats.colours == 1
