@@ -46,7 +46,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
     """Chromium with a fresh ``--user-data-dir`` (Playwright's persistent context)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
+    # absolute: a relative user_data_dir resolves against the browser's folder
+    # (microsoft/playwright#34700)
+    profile = tmp_path_factory.mktemp("chromium-profile").resolve()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),

@@ -90,7 +90,7 @@ def test_the_cookie_does_not_open_the_api(client: TestClient) -> None:
     assert response.json()["error_code"] == "UNAUTHENTICATED"
 
 
-@pytest.mark.parametrize("origin", [None, "http://evil.example", "https://testserver"])
+@pytest.mark.parametrize("origin", [None, "null", "http://evil.example", "https://testserver"])
 def test_posts_from_another_origin_are_refused(client: TestClient, origin: str | None) -> None:
     headers = {} if origin is None else {"origin": origin}
     assert client.post("/ui/login", data={"token": TOKEN}, headers=headers).status_code == 403
@@ -100,6 +100,13 @@ def test_posts_from_another_origin_are_refused(client: TestClient, origin: str |
     response = client.post(path, json=body, headers=headers)
     assert response.status_code == 403
     assert response.json()["error_code"] == "PERMISSION_DENIED"
+
+
+def test_pages_keep_the_origin_of_their_own_posts(client: TestClient) -> None:
+    """Under ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` on same-origin
+    form POSTs, and an Origin check then refuses the login itself (rails/rails#28299,
+    qbittorrent/qBittorrent#21106, better-auth/better-auth#10944)."""
+    assert client.get("/ui/login").headers["referrer-policy"] == "same-origin"
 
 
 def test_the_ui_query_route_needs_a_session(client: TestClient) -> None:
