@@ -17,6 +17,29 @@ STREAMED_CHAT = "support-chat"
 QUERIED = "completions-ab"
 
 
+PACED_STREAM_JS = """() => {
+  const realFetch = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await realFetch(...args);
+    const type = response.headers.get("content-type") || "";
+    if (!type.startsWith("text/event-stream")) return response;
+    const events = (await response.text()).split("\\n\\n").filter((e) => e.trim());
+    const encoder = new TextEncoder();
+    let next = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        if (next >= events.length) return controller.close();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        controller.enqueue(encoder.encode(events[next++] + "\\n\\n"));
+      },
+    });
+    return new Response(body, {status: response.status, headers: response.headers});
+  };
+}"""
+"""Re-deliver an SSE answer one event every 30 ms, as a slow model would: the page must
+show the text growing, not all at once at the end."""
+
+
 def log_in(page: Page, plane: RunningPlane, token: str) -> None:
     """Open the plane's page (it sends us to the login form) and submit ``token``."""
     page.goto(f"{plane.url}/")
@@ -87,10 +110,21 @@ def test_a_chat_answer_streams_in(page: Page, demo: RunningPlane) -> None:
     log_in(page, demo, demo.token)
     page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
     page.check("#query-stream")
+    page.evaluate(PACED_STREAM_JS)  # the plane sends the whole stream in one packet
+    page.evaluate(
+        """() => {
+          window.__seen = [];
+          const out = document.getElementById("query-output");
+          new MutationObserver(() => window.__seen.push(out.textContent.length))
+            .observe(out, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
     page.click("#send-query")
     output = page.locator("#query-output")
     expect(output).to_have_attribute("data-done", "yes")
     assert int(output.get_attribute("data-chunks") or 0) >= 2
+    seen = [n for n in page.evaluate("window.__seen") if n > 0]
+    assert len(set(seen)) >= 2 and seen == sorted(seen)  # the text grew piece by piece
     assert output.inner_text().strip()
     assert "{" not in output.inner_text()  # the text of the deltas, not raw JSON
     expect(page.locator("#query-latency")).to_contain_text("chunks")
