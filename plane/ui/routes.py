@@ -215,8 +215,7 @@ async def playground_page(request: Request) -> Response:
     viewer = _sessions(request).principal(request)
     if viewer is None:
         return _to_login()
-    rows = [views.endpoint_row(d) for d in _details(_plane(request))]
-    chats = [r.name for r in rows if r.task == "llm/v1/chat" and r.state != "not ready"]
+    chats = views.playground_choices(_details(_plane(request)))
     return _render(request, "playground.html", viewer=viewer, chats=chats, slots=range(3))
 
 

@@ -180,6 +180,17 @@ def matches(row: EndpointRow, query: str) -> bool:
     return all(word in row.search for word in query.lower().split())
 
 
+def playground_choices(details: list[dict[str, Any]]) -> list[str]:
+    """Names of the chat endpoints the playground offers: ``task`` ``llm/v1/chat`` and
+    ``state.ready`` READY (a NOT_READY endpoint refuses queries with 400 INVALID_STATE,
+    whether it is still creating or its first deploy failed)."""
+    return [
+        str(d["name"])
+        for d in details
+        if d.get("task") == "llm/v1/chat" and (d.get("state") or {}).get("ready") == "READY"
+    ]
+
+
 def example_for(task: str) -> str:
     """The "Show example" request body for an endpoint's task, as indented JSON."""
     return json.dumps(EXAMPLES.get(task, CUSTOM_EXAMPLE), indent=2)

@@ -311,3 +311,25 @@ def test_a_plaintext_key_never_reaches_a_page(client: TestClient, clock: FakeClo
     log_in(client)
     for path in ["/ui/", "/ui/endpoints/chat", "/ui/playground"]:
         assert "sk-plaintext-do-not-show" not in client.get(path).text
+
+
+def _picks(page: str) -> list[str]:
+    picker = page[page.index('id="pick-0"') : page.index("</select>")]
+    return [part.split('"')[0] for part in picker.split('<option value="')[1:] if part[0] != '"']
+
+
+def test_the_playground_offers_only_chat_endpoints_that_answer(
+    client: TestClient, clock: FakeClock
+) -> None:
+    """A chat endpoint still creating, or whose first deploy failed, is NOT_READY: a query
+    to it is refused (400 INVALID_STATE), so the playground must not offer it."""
+    deploy(client, clock, chat_endpoint("ready-chat"))
+    assert client.post(API, json=chat_endpoint("broken"), headers=BEARER).status_code == 200
+    fault = {"update_failed": "Served entity gpt: quota exceeded."}
+    assert client.post("/__plane/endpoints/broken/fault", json=fault, headers=BEARER).is_success
+    clock.advance(2)
+    assert client.post(API, json=chat_endpoint("creating"), headers=BEARER).status_code == 200
+    log_in(client)
+    offered = _picks(client.get("/ui/playground").text)
+    assert "ready-chat" in offered
+    assert "broken" not in offered and "creating" not in offered
