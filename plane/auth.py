@@ -32,6 +32,11 @@ class Authenticator:
 
     def principal(self, authorization: str | None) -> str:
         """The principal behind an ``Authorization`` header, or raise 401."""
+        return self.identify(authorization)[0]
+
+    def identify(self, authorization: str | None) -> tuple[str, float | None]:
+        """The principal behind an ``Authorization`` header and when its token expires
+        (epoch seconds; None for the start token, which never does), or raise 401."""
         if not authorization:
             raise Unauthenticated(
                 "Missing Authorization header; send 'Authorization: Bearer <token>'."
@@ -41,12 +46,12 @@ class Authenticator:
             raise Unauthenticated("Unsupported Authorization header; use 'Bearer <token>'.")
         token = token.strip()
         if hmac.compare_digest(token.encode(), self.settings.token.encode()):
-            return self.settings.user_name
+            return self.settings.user_name, None
         with self.db.lock:
             found = self.db.get_token(digest(token))
         if found is None or found[1] <= self.clock():
             raise Unauthenticated("Invalid access token (unknown or expired).")
-        return found[0]
+        return found[0], found[1]
 
     def issue_token(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
         """``POST /oidc/v1/token`` with grant_type=client_credentials (basic auth or form)."""

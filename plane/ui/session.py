@@ -5,8 +5,8 @@ random session id kept in memory; the cookie carries only that id, never the tok
 The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Path=/`` (scoped to the plane's
 origin). State-changing requests (every POST) must also carry an ``Origin`` header equal
 to the page's own origin: with SameSite=Strict this is the OWASP "verify origin" defence,
-no CSRF token needed. Sessions end at logout, after ``SESSION_SECONDS``, or when the
-plane restarts.
+no CSRF token needed. Sessions end at logout, after ``SESSION_SECONDS`` (or when the
+OAuth token they were opened with expires, if sooner), or when the plane restarts.
 """
 
 from __future__ import annotations
@@ -36,14 +36,21 @@ class Sessions:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def login(self, token: str) -> str | None:
-        """A new session id for a token the plane accepts, else None (no reason given)."""
+        """A new session id for a token the plane accepts, else None (no reason given).
+
+        The session ends after ``SESSION_SECONDS``, or when the token expires if sooner
+        (an OAuth access token: the page stays open no longer than the token opens the API).
+        """
         try:
-            principal = self.auth.principal(f"Bearer {token.strip()}")
+            principal, token_expiry = self.auth.identify(f"Bearer {token.strip()}")
         except PlaneError:
             return None
+        expiry = self.clock() + SESSION_SECONDS
+        if token_expiry is not None:
+            expiry = min(expiry, token_expiry)
         session = secrets.token_urlsafe(32)
         with self._lock:
-            self._live[session] = (principal, self.clock() + SESSION_SECONDS)
+            self._live[session] = (principal, expiry)
         return session
 
     def principal(self, request: Request) -> str | None:

@@ -333,3 +333,20 @@ def test_the_playground_offers_only_chat_endpoints_that_answer(
     offered = _picks(client.get("/ui/playground").text)
     assert "ready-chat" in offered
     assert "broken" not in offered and "creating" not in offered
+
+
+def test_a_session_ends_when_its_oauth_token_expires(clock: FakeClock) -> None:
+    """An OAuth access token lives ``oauth_token_ttl_seconds`` (an hour); a session bought
+    with it must not keep the page open longer than the token opens the API."""
+    settings = PlaneSettings(token=TOKEN, client_id="sp", client_secret="sp-secret", seed=7)
+    app = create_app(":memory:", settings=settings, clock=clock)
+    with TestClient(app, follow_redirects=False) as client:
+        form = {"grant_type": "client_credentials", "client_id": "sp", "client_secret": "sp-secret"}
+        issued = client.post("/oidc/v1/token", data=form).json()
+        assert log_in(client, issued["access_token"]).status_code == 303
+        clock.advance(issued["expires_in"] - 1)
+        assert client.get("/ui/").status_code == 200
+        clock.advance(2)
+        bearer = {"Authorization": f"Bearer {issued['access_token']}"}
+        assert client.get(API, headers=bearer).status_code == 401
+        assert client.get("/ui/").status_code == 303
