@@ -145,7 +145,7 @@ async def login(request: Request) -> Response:
         error = "This token is not accepted by the plane. Use DATABRICKS_TOKEN from plane.env."
         return _render(request, "login.html", status=401, error=error)
     response = RedirectResponse(f"{UI_PREFIX}/", status_code=303)
-    set_cookie(response, session)
+    set_cookie(response, request, session)
     return response
 
 
@@ -155,7 +155,7 @@ async def logout(request: Request) -> Response:
         return _forbidden_origin()
     _sessions(request).logout(request)
     response = _to_login()
-    clear_cookie(response)
+    clear_cookie(response, request)
     return response
 
 

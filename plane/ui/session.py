@@ -2,8 +2,10 @@
 
 The login form takes the plane's token (or an OAuth-issued one) and trades it for a
 random session id kept in memory; the cookie carries only that id, never the token.
-The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Path=/`` (scoped to the plane's
-origin). State-changing requests (every POST) must also carry an ``Origin`` header equal
+The cookie is ``HttpOnly``, ``SameSite=Strict`` and ``Path=/``; its name carries the
+plane's port (``cookie_name``) because browsers scope cookies by host, not port (RFC 6265
+§8.5), and two planes on 127.0.0.1 must not overwrite each other's session.
+State-changing requests (every POST) must also carry an ``Origin`` header equal
 to the page's own origin: with SameSite=Strict this is the OWASP "verify origin" defence,
 no CSRF token needed. Sessions end at logout, after ``SESSION_SECONDS`` (or when the
 OAuth token they were opened with expires, if sooner), or when the plane restarts.
@@ -23,6 +25,7 @@ from plane.errors import PlaneError
 from plane.settings import Clock
 
 COOKIE = "servingops_plane_session"
+"""Prefix of the session cookie's name; ``cookie_name`` appends the port."""
 SESSION_SECONDS = 8 * 3600
 
 
@@ -55,7 +58,7 @@ class Sessions:
 
     def principal(self, request: Request) -> str | None:
         """The principal of the request's session cookie; None if absent, unknown or expired."""
-        session = request.cookies.get(COOKIE)
+        session = request.cookies.get(cookie_name(request))
         if not session:
             return None
         with self._lock:
@@ -68,19 +71,31 @@ class Sessions:
     def logout(self, request: Request) -> None:
         """Forget the request's session (no error if there is none)."""
         with self._lock:
-            self._live.pop(request.cookies.get(COOKIE, ""), None)
+            self._live.pop(request.cookies.get(cookie_name(request), ""), None)
 
 
-def set_cookie(response: Response, session: str) -> None:
+def cookie_name(request: Request) -> str:
+    """``servingops_plane_session_<port>``: the port the browser reached the plane on (80 or
+    443 when the URL names none)."""
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    return f"{COOKIE}_{port}"
+
+
+def set_cookie(response: Response, request: Request, session: str) -> None:
     """Send the session cookie: HttpOnly, SameSite=Strict, Path=/, for SESSION_SECONDS."""
     response.set_cookie(
-        COOKIE, session, max_age=SESSION_SECONDS, path="/", httponly=True, samesite="strict"
+        cookie_name(request),
+        session,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
     )
 
 
-def clear_cookie(response: Response) -> None:
+def clear_cookie(response: Response, request: Request) -> None:
     """Tell the browser to drop the session cookie."""
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(cookie_name(request), path="/", httponly=True, samesite="strict")
 
 
 def same_origin(request: Request) -> bool:

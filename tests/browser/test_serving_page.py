@@ -13,6 +13,8 @@ from plane_testing import RunningPlane
 from playwright.sync_api import BrowserContext, Page, expect
 from screens import ARTIFACTS, pixel_stats, shoot
 
+from plane.ui.session import COOKIE
+
 STREAMED_CHAT = "support-chat"
 QUERIED = "completions-ab"
 
@@ -61,7 +63,8 @@ def test_a_wrong_token_is_refused(page: Page, demo: RunningPlane) -> None:
 def test_every_demo_endpoint_is_listed_ready_with_its_split(page: Page, demo: RunningPlane) -> None:
     log_in(page, demo, demo.token)
     expect(page).to_have_url(re.compile(r"/ui/$"))
-    cookie = next(c for c in page.context.cookies() if c["name"] == "servingops_plane_session")
+    port = demo.url.rsplit(":", 1)[1]
+    cookie = next(c for c in page.context.cookies() if c["name"] == f"{COOKIE}_{port}")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert cookie["value"] != demo.token
     for spec in demo_specs():

@@ -7,11 +7,12 @@ server-side rules one by one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from plane_payloads import API, chat_endpoint, openai_entity, two_entity_endpoint
-from plane_testing import FakeClock
+from plane_testing import FakeClock, running_plane
 from starlette.testclient import TestClient
 
 from plane.app import create_app
@@ -23,6 +24,8 @@ TOKEN = "dapi-ui-test-token"
 ORIGIN = {"origin": "http://testserver"}
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 PAGES = ["/ui/", "/ui/endpoints/chat", "/ui/playground"]
+SESSION_COOKIE = f"{COOKIE}_80"
+"""The session cookie's name at ``http://testserver`` (no port in the URL: 80)."""
 
 
 @pytest.fixture
@@ -75,7 +78,7 @@ def test_login_sets_a_strict_httponly_cookie_that_is_not_the_token(client: TestC
     response = log_in(client)
     assert response.status_code == 303 and response.headers["location"] == "/ui/"
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"{COOKIE}=")
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
     for flag in ("HttpOnly", "Path=/", "SameSite=strict", f"Max-Age={SESSION_SECONDS}"):
         assert flag in cookie
     assert TOKEN not in cookie
@@ -117,14 +120,14 @@ def test_the_ui_query_route_needs_a_session(client: TestClient) -> None:
 
 def test_logout_ends_the_session(client: TestClient) -> None:
     log_in(client)
-    session = client.cookies[COOKIE]
+    session = client.cookies[SESSION_COOKIE]
     response = client.post("/ui/logout", headers=ORIGIN)
     assert response.status_code == 303
     assert (
         "Max-Age=0" in response.headers["set-cookie"]
         or "expires" in response.headers["set-cookie"].lower()
     )
-    client.cookies.set(COOKIE, session)  # replaying the old cookie
+    client.cookies.set(SESSION_COOKIE, session)  # replaying the old cookie
     assert client.get("/ui/").status_code == 303
 
 
@@ -350,3 +353,19 @@ def test_a_session_ends_when_its_oauth_token_expires(clock: FakeClock) -> None:
         bearer = {"Authorization": f"Bearer {issued['access_token']}"}
         assert client.get(API, headers=bearer).status_code == 401
         assert client.get("/ui/").status_code == 303
+
+
+def test_two_planes_on_one_host_keep_their_own_sessions(tmp_path: Path) -> None:
+    """Cookies are scoped by host, not port (RFC 6265 §8.5): two planes on 127.0.0.1 (the
+    demo's and a test's) must not overwrite each other's session cookie."""
+    with (
+        running_plane(tmp_path / "a", token=TOKEN) as first,
+        running_plane(tmp_path / "b", token=TOKEN) as second,
+        httpx.Client(follow_redirects=False, timeout=10) as browser,
+    ):
+        for plane in (first, second):
+            origin = {"origin": plane.url}
+            login = browser.post(f"{plane.url}/ui/login", data={"token": TOKEN}, headers=origin)
+            assert login.status_code == 303
+        assert browser.get(f"{first.url}/ui/").status_code == 200
+        assert browser.get(f"{second.url}/ui/").status_code == 200
