@@ -178,3 +178,24 @@ def test_a_blank_page_fails_the_screenshot_check(browser: BrowserContext) -> Non
     finally:
         tab.close()
     assert stats.blank and stats.colours == 1
+
+
+def test_a_request_body_that_is_not_an_object_is_refused_in_the_page(
+    page: Page, demo: RunningPlane
+) -> None:
+    """``null``, a string or a number is valid JSON but no request body; with Stream ticked
+    the page used to throw (setting ``stream`` on it) and leave the previous status shown."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
+    page.click("#send-query")
+    expect(page.locator("#query-status")).to_have_text(re.compile(r"^200"))
+    page.check("#query-stream")
+    for text in ("null", '"hello"', "3", "[1]"):
+        page.fill("#query-input", text)
+        page.click("#send-query")
+        expect(page.locator("#query-status")).to_have_text(
+            "Invalid JSON: the request body must be a JSON object."
+        )
+    assert errors == []

@@ -28,6 +28,10 @@
       status.textContent = "Invalid JSON: " + err.message;
       return;
     }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      status.textContent = "Invalid JSON: the request body must be a JSON object.";
+      return;
+    }
     if (stream && stream.checked) body.stream = true;
     status.textContent = "Sending…";
     const start = performance.now();
