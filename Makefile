@@ -20,7 +20,7 @@ pulumi: venv
 # Debian's Chromium for the browser tests (tests/browser): installed once, a no-op after.
 CHROMIUM := /usr/bin/chromium
 chromium:
-	@test -x $(CHROMIUM) || bash tools/chromium.sh
+	@test -x $(CHROMIUM) || CHROMIUM=$(CHROMIUM) bash tools/chromium.sh
 
 test: venv pulumi chromium
 	bash tools/run-tests.sh
