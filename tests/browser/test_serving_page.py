@@ -199,3 +199,56 @@ def test_a_request_body_that_is_not_an_object_is_refused_in_the_page(
             "Invalid JSON: the request body must be a JSON object."
         )
     assert errors == []
+
+
+BROKEN_STREAM_JS = """(tail) => {
+  const realFetch = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await realFetch(...args);
+    const type = response.headers.get("content-type") || "";
+    if (!type.startsWith("text/event-stream")) return response;
+    const first = (await response.text()).split("\\n\\n").filter((e) => e.trim())[1];
+    const encoder = new TextEncoder();
+    let sent = false;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (!sent) {
+          sent = true;
+          return controller.enqueue(encoder.encode(first + "\\n\\n"));
+        }
+        if (tail === "error") return controller.error(new TypeError("network error"));
+        controller.enqueue(encoder.encode(tail + "\\n\\n"));
+        controller.close();
+      },
+    });
+    const init = {status: response.status, statusText: response.statusText};
+    return new Response(body, {...init, headers: response.headers});
+  };
+}"""
+"""Let one chat chunk through, then ``tail``: ``error`` breaks the stream as a lost
+connection does, anything else is sent as the last event."""
+
+
+def test_a_broken_stream_is_reported(page: Page, demo: RunningPlane) -> None:
+    """A stream cut short (connection lost) or ended by an error event (the plane sends a
+    ``{"error_code", "message"}`` event when the model fails mid-answer) must say so in the
+    status, not leave ``200 OK`` beside a half answer."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
+    page.check("#query-stream")
+    cases = {
+        "error": re.compile(r"^200 OK, stream broken: .*network error"),
+        'data: {"error_code": "INTERNAL_ERROR", "message": "model crashed"}': re.compile(
+            r"^200 OK, stream ended with INTERNAL_ERROR: model crashed$"
+        ),
+    }
+    for tail, status in cases.items():
+        page.reload()
+        page.check("#query-stream")
+        page.evaluate(BROKEN_STREAM_JS, tail)
+        page.click("#send-query")
+        expect(page.locator("#query-output")).to_have_attribute("data-done", "yes")
+        expect(page.locator("#query-status")).to_have_text(status)
+    assert errors == []

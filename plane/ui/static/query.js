@@ -16,6 +16,29 @@
     input.value = form.dataset.example;
   });
 
+  // Append a chat stream's deltas as they arrive; an error event (the plane's
+  // {error_code, message} when the model fails mid-answer) or a broken connection ends it
+  // and is said in the status line.
+  async function showStream(response, start) {
+    latency.textContent = "first byte " + ui.ms(start);
+    let failure = "";
+    try {
+      await ui.readEvents(response, function (chunk) {
+        output.dataset.chunks = String(Number(output.dataset.chunks) + 1);
+        if (chunk.error_code) {
+          failure = ", stream ended with " + chunk.error_code + ": " + (chunk.message || "");
+          return;
+        }
+        output.textContent += ui.deltaText(chunk);
+      });
+    } catch (err) {
+      failure = ", stream broken: " + err.message;
+    }
+    status.textContent += failure;
+    const chunks = output.dataset.chunks;
+    latency.textContent += ", done " + ui.ms(start) + " (" + chunks + " chunks)";
+  }
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     output.textContent = "";
@@ -45,12 +68,7 @@
     status.textContent = response.status + " " + response.statusText;
     served.textContent = ui.servedBy(response);
     if ((response.headers.get("content-type") || "").startsWith("text/event-stream")) {
-      latency.textContent = "first byte " + ui.ms(start);
-      const events = await ui.readEvents(response, function (chunk) {
-        output.textContent += chunk.error_code ? JSON.stringify(chunk) : ui.deltaText(chunk);
-        output.dataset.chunks = String(Number(output.dataset.chunks) + 1);
-      });
-      latency.textContent += ", done " + ui.ms(start) + " (" + events + " chunks)";
+      await showStream(response, start);
       output.dataset.done = "yes";
       return;
     }
