@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from plane import ui
 from plane.auth import Authenticator
 from plane.db import Database
-from plane.errors import CustomError, MethodNotAllowed, NoSuchRoute, PlaneError
+from plane.errors import CustomError, PlaneError, for_http_status
 from plane.middleware import (
     ORG_ID_HEADER,
     AuthMiddleware,
@@ -97,13 +97,8 @@ async def _plane_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    error: PlaneError
-    if status == 404:
-        error = NoSuchRoute(request.method, request.url.path)
-    elif status == 405:
-        error = MethodNotAllowed(request.method, request.url.path)
-    else:
-        error = CustomError(status, "BAD_REQUEST", str(getattr(exc, "detail", "")))
+    detail = str(getattr(exc, "detail", ""))
+    error = for_http_status(status, request.method, request.url.path, detail)
     return JSONResponse(error.to_body(), status_code=error.status)
 
 

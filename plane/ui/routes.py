@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -15,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import Message, Receive, Scope, Send
 
-from plane.errors import EndpointNotFound, PlaneError
+from plane.errors import EndpointNotFound, PlaneError, for_http_status
 from plane.query import answer_query
 from plane.routes.common import read_json
 from plane.services import Plane
@@ -60,7 +61,7 @@ def create_ui(plane: Plane) -> SecurityHeaders:
             Route("/api/endpoints/{name}/invocations", query, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        exception_handlers={PlaneError: _plane_error},
+        exception_handlers={PlaneError: _plane_error, HTTPException: _http_error},
     )
     app.state.plane = plane
     app.state.sessions = Sessions(plane.auth, plane.clock)
@@ -121,8 +122,32 @@ def _forbidden_origin() -> Response:
 
 
 async def _plane_error(request: Request, exc: Exception) -> Response:
+    """A plane error: JSON on the UI's API (as the plane's API), an HTML page elsewhere."""
     assert isinstance(exc, PlaneError)
-    return JSONResponse(exc.to_body(), status_code=exc.status, headers=exc.headers)
+    if _is_api(request):
+        return JSONResponse(exc.to_body(), status_code=exc.status, headers=exc.headers)
+    return _error_page(request, exc.status, f"Error {exc.status}", exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """No such page (404) or method (405): an HTML page with a way back; JSON on the API."""
+    assert isinstance(exc, HTTPException)
+    method, path = request.method, request.url.path
+    if _is_api(request):
+        return await _plane_error(request, for_http_status(exc.status_code, method, path))
+    titles = {404: "Page not found", 405: "Method not allowed"}
+    messages = {404: f"There is no page at {path}.", 405: f"{method} is not allowed on {path}."}
+    title = titles.get(exc.status_code, f"Error {exc.status_code}")
+    return _error_page(request, exc.status_code, title, messages.get(exc.status_code, exc.detail))
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(f"{UI_PREFIX}/api/")
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    viewer = _sessions(request).principal(request)
+    return _render(request, "error.html", status, viewer=viewer, title=title, message=message)
 
 
 # -- login ---------------------------------------------------------------------------------

@@ -369,3 +369,25 @@ def test_two_planes_on_one_host_keep_their_own_sessions(tmp_path: Path) -> None:
             assert login.status_code == 303
         assert browser.get(f"{first.url}/ui/").status_code == 200
         assert browser.get(f"{second.url}/ui/").status_code == 200
+
+
+def test_an_unknown_page_is_an_html_page_with_a_way_back(client: TestClient) -> None:
+    log_in(client)
+    for path, status in [("/ui/nope", 404), ("/ui/static/nope.js", 404)]:
+        response = client.get(path)
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("text/html")
+        assert 'href="/ui/"' in response.text and path in response.text
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert client.post("/ui/playground", headers=ORIGIN).status_code == 405
+
+
+def test_the_ui_api_answers_unknown_routes_in_json(client: TestClient) -> None:
+    log_in(client)
+    for method, path, status in [
+        ("GET", "/ui/api/endpoints/chat/invocations", 405),
+        ("POST", "/ui/api/nope", 404),
+    ]:
+        response = client.request(method, path, headers=ORIGIN)
+        assert response.status_code == status
+        assert response.json()["error_code"] in ("BAD_REQUEST", "ENDPOINT_NOT_FOUND")
