@@ -252,3 +252,47 @@ def test_a_broken_stream_is_reported(page: Page, demo: RunningPlane) -> None:
         expect(page.locator("#query-output")).to_have_attribute("data-done", "yes")
         expect(page.locator("#query-status")).to_have_text(status)
     assert errors == []
+
+
+SLOW_FIRST_ANSWER_JS = """() => {
+  const realFetch = window.fetch;
+  let calls = 0;
+  window.fetch = async (...args) => {
+    const response = await realFetch(...args);
+    if (++calls > 1) return response;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stale = {choices: [{message: {role: "assistant", content: "STALE ANSWER"}}]};
+    const headers = {"content-type": "application/json"};
+    return new Response(JSON.stringify(stale), {status: 200, headers});
+  };
+}"""
+"""The first query answers last (after 1.5 s) with a recognisable text."""
+
+
+def test_a_slow_earlier_answer_does_not_replace_a_newer_one(page: Page, demo: RunningPlane) -> None:
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/playground")
+    page.select_option("#pick-0", "support-chat")
+    page.evaluate(SLOW_FIRST_ANSWER_JS)
+    page.click("#compare")
+    page.click("#compare")
+    box = page.locator("#answer-0")
+    expect(box).to_have_attribute("data-done", "yes")
+    page.wait_for_timeout(2000)  # the first, slow answer has arrived by now
+    assert box.locator(".answer-text").inner_text().strip()
+    expect(box.locator(".answer-text")).not_to_contain_text("STALE ANSWER")
+
+
+def test_send_waits_for_the_answer_before_another_query(page: Page, demo: RunningPlane) -> None:
+    """Two queries in flight would write into one output (two streams interleave)."""
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
+    page.evaluate(SLOW_FIRST_ANSWER_JS)
+    page.click("#send-query")
+    expect(page.locator("#send-query")).to_be_disabled()
+    expect(page.locator("#query-output")).to_have_attribute("data-done", "yes")
+    expect(page.locator("#send-query")).to_be_enabled()
+    expect(page.locator("#query-output")).to_contain_text("STALE ANSWER")
+    page.click("#send-query")
+    expect(page.locator("#query-output")).not_to_contain_text("STALE ANSWER")
+    expect(page.locator("#query-output")).to_contain_text('"choices"')

@@ -19,6 +19,9 @@
     status.textContent = "Sending…";
     latency.textContent = usage.textContent = served.textContent = "";
     delete box.dataset.done;
+    // a newer Send supersedes this one: its answer, however late, is dropped
+    const ticket = String(Number(box.dataset.ticket || "0") + 1);
+    box.dataset.ticket = ticket;
     if (!endpoint) {
       status.textContent = "";
       return;
@@ -28,12 +31,14 @@
     try {
       const response = await ui.invoke(endpoint, body);
       const answer = await response.json();
+      if (box.dataset.ticket !== ticket) return;
       latency.textContent = ui.ms(start);
       status.textContent = String(response.status);
       text.textContent = response.ok ? ui.answerText(answer) : answer.message || "";
       usage.textContent = ui.usageText(answer.usage);
       served.textContent = ui.servedBy(response);
     } catch (err) {
+      if (box.dataset.ticket !== ticket) return;
       status.textContent = "Request failed: " + err.message;
     }
     box.dataset.done = "yes";

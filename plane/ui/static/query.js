@@ -11,6 +11,7 @@
   const status = document.getElementById("query-status");
   const latency = document.getElementById("query-latency");
   const served = document.getElementById("query-served");
+  const send = document.getElementById("send-query");
 
   document.getElementById("show-example").addEventListener("click", function () {
     input.value = form.dataset.example;
@@ -56,6 +57,17 @@
       return;
     }
     if (stream && stream.checked) body.stream = true;
+    // one request at a time: a second answer (or stream) would mix into the first
+    send.disabled = true;
+    try {
+      await query(body);
+    } finally {
+      send.disabled = false;
+    }
+  });
+
+  // Send the body and show the answer: status, latency, served entity, text or stream.
+  async function query(body) {
     status.textContent = "Sending…";
     const start = performance.now();
     let response;
@@ -69,16 +81,25 @@
     served.textContent = ui.servedBy(response);
     if ((response.headers.get("content-type") || "").startsWith("text/event-stream")) {
       await showStream(response, start);
-      output.dataset.done = "yes";
+    } else {
+      await showAnswer(response, start);
+    }
+    output.dataset.done = "yes";
+  }
+
+  async function showAnswer(response, start) {
+    let text;
+    try {
+      text = await response.text();
+    } catch (err) {
+      status.textContent += ", answer broken: " + err.message;
       return;
     }
-    const text = await response.text();
     latency.textContent = ui.ms(start);
     try {
       output.textContent = JSON.stringify(JSON.parse(text), null, 2);
     } catch (err) {
       output.textContent = text;
     }
-    output.dataset.done = "yes";
-  });
+  }
 })();
