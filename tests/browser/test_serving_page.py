@@ -296,3 +296,16 @@ def test_send_waits_for_the_answer_before_another_query(page: Page, demo: Runnin
     page.click("#send-query")
     expect(page.locator("#query-output")).not_to_contain_text("STALE ANSWER")
     expect(page.locator("#query-output")).to_contain_text('"choices"')
+
+
+def test_pages_load_without_a_failed_request(page: Page, demo: RunningPlane) -> None:
+    """Chromium asks every page for an icon; without one it fetches ``/favicon.ico``,
+    which the API refuses (401), an error in the console of every page."""
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else 0)
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else 0)
+    log_in(page, demo, demo.token)
+    for path in ("/ui/", f"/ui/endpoints/{QUERIED}", "/ui/playground"):
+        page.goto(f"{demo.url}{path}")
+        page.wait_for_load_state("networkidle")
+    assert failed == []
