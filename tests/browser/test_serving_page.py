@@ -309,3 +309,16 @@ def test_pages_load_without_a_failed_request(page: Page, demo: RunningPlane) -> 
         page.goto(f"{demo.url}{path}")
         page.wait_for_load_state("networkidle")
     assert failed == []
+
+
+def test_pages_fetch_nothing_but_the_plane(page: Page, demo: RunningPlane) -> None:
+    """Offline: no CDN, font or image from elsewhere, on any page or action."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    log_in(page, demo, demo.token)
+    page.goto(f"{demo.url}/ui/endpoints/{STREAMED_CHAT}")
+    page.click("#send-query")
+    expect(page.locator("#query-output")).to_have_attribute("data-done", "yes")
+    page.goto(f"{demo.url}/ui/playground")
+    page.wait_for_load_state("networkidle")
+    assert urls and all(url.startswith(f"{demo.url}/") for url in urls), urls

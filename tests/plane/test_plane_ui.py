@@ -6,6 +6,7 @@ server-side rules one by one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -391,3 +392,13 @@ def test_the_ui_api_answers_unknown_routes_in_json(client: TestClient) -> None:
         response = client.request(method, path, headers=ORIGIN)
         assert response.status_code == status
         assert response.json()["error_code"] in ("BAD_REQUEST", "ENDPOINT_NOT_FOUND")
+
+
+def test_templates_and_static_files_name_no_other_host() -> None:
+    """Offline: nothing the page loads comes from a CDN (the SVG namespace is a name)."""
+    folder = Path(views.__file__).parent
+    files = [*folder.glob("templates/*.html"), *folder.glob("static/*")]
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert not re.search(r"(?:[a-z]+:)?//[A-Za-z0-9-]+\.[A-Za-z]", text), path
