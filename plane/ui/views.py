@@ -3,7 +3,7 @@
 Every value comes from ``ServingEndpointDetailed`` (``EndpointStore.get_endpoint``), so
 the page shows exactly what a client of the API would see: no secrets (the render strips
 ``*_plaintext``), the same states, the same traffic routes. Terms follow the Databricks
-Serving UI: ready / updating / failed, tier, served entities, traffic split.
+Serving UI: ready / not ready (updating, update failed), tier, served entities, traffic split.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class EndpointRow:
     name: str
     state: str
     """``ready``, ``updating``, ``failed`` or ``not ready``."""
+    label: str
+    """The status as the Serving UI words it: ``ready``, ``ready (update failed)``, ``not
+    ready (updating)``... (``status_label``)."""
     message: str
     """The failure (or progress) message of the pending update, else empty."""
     tier: str
@@ -71,6 +74,20 @@ def state_of(detail: dict[str, Any]) -> tuple[str, str]:
     if update == "IN_PROGRESS":
         return "updating", message
     return ("ready", "") if state.get("ready") == "READY" else ("not ready", "")
+
+
+UPDATE_WORDS = {"IN_PROGRESS": "updating", "UPDATE_FAILED": "update failed"}
+
+
+def status_label(detail: dict[str, Any]) -> str:
+    """Readiness (can it be queried?) and, when there is one, the config update's state:
+    ``ready``, ``ready (updating)``, ``ready (update failed)``, ``not ready (updating)``,
+    ``not ready (update failed)``, ``not ready``. Source: the Serving UI's endpoint
+    statuses (docs.databricks.com, model-serving/manage-serving-endpoints)."""
+    state = detail.get("state") or {}
+    ready = "ready" if state.get("ready") == "READY" else "not ready"
+    update = UPDATE_WORDS.get(str(state.get("config_update")))
+    return f"{ready} ({update})" if update else ready
 
 
 def _pending_message(detail: dict[str, Any]) -> str:
@@ -163,6 +180,7 @@ def endpoint_row(detail: dict[str, Any]) -> EndpointRow:
     return EndpointRow(
         name=str(detail["name"]),
         state=state,
+        label=status_label(detail),
         message=message,
         tier=tier_of(detail),
         task=str(detail.get("task") or ""),

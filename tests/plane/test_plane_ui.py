@@ -402,3 +402,37 @@ def test_templates_and_static_files_name_no_other_host() -> None:
     for path in files:
         text = path.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert not re.search(r"(?:[a-z]+:)?//[A-Za-z0-9-]+\.[A-Za-z]", text), path
+
+
+def _badge(row: str) -> str:
+    start = row.index('<span class="state')
+    return row[row.index(">", start) + 1 : row.index("</span>", start)]
+
+
+def test_the_state_says_whether_the_endpoint_answers(client: TestClient, clock: FakeClock) -> None:
+    """Databricks' Serving UI shows Ready, Ready (Update failed), Not ready (Updating), Not
+    ready (Update failed): readiness says whether the endpoint can be queried
+    (docs.databricks.com, machine-learning/model-serving/manage-serving-endpoints). An
+    endpoint still serving its old config after a failed update is not down."""
+    deploy(client, clock, chat_endpoint("served"))
+    deploy(client, clock, chat_endpoint("moving"))
+    for name in ("served", "never"):
+        if name == "never":
+            assert client.post(API, json=chat_endpoint(name), headers=BEARER).status_code == 200
+        fault = {"update_failed": "quota exceeded"}
+        path = f"/__plane/endpoints/{name}/fault"
+        assert client.post(path, json=fault, headers=BEARER).is_success
+    body = {"served_entities": [chat_endpoint()["config"]["served_entities"][0]]}
+    assert client.put(f"{API}/served/config", json=body, headers=BEARER).status_code == 200
+    clock.advance(2)
+    assert client.put(f"{API}/moving/config", json=body, headers=BEARER).status_code == 200
+    assert client.post(API, json=chat_endpoint("creating"), headers=BEARER).status_code == 200
+    log_in(client)
+    page = client.get("/ui/").text
+    names = ("served", "never", "moving", "creating")
+    assert {name: _badge(_row(page, name)) for name in names} == {
+        "served": "ready (update failed)",
+        "never": "not ready (update failed)",
+        "moving": "ready (updating)",
+        "creating": "not ready (updating)",
+    }
