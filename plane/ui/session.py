@@ -53,8 +53,20 @@ class Sessions:
             expiry = min(expiry, token_expiry)
         session = secrets.token_urlsafe(32)
         with self._lock:
+            self._forget_expired()
             self._live[session] = (principal, expiry)
         return session
+
+    def count(self) -> int:
+        """How many sessions are kept (expired ones go at the next login)."""
+        with self._lock:
+            return len(self._live)
+
+    def _forget_expired(self) -> None:
+        """Drop every expired session (the caller holds the lock)."""
+        now = self.clock()
+        for session in [s for s, (_, expiry) in self._live.items() if expiry <= now]:
+            del self._live[session]
 
     def principal(self, request: Request) -> str | None:
         """The principal of the request's session cookie; None if absent, unknown or expired."""

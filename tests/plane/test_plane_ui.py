@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from plane.app import create_app
 from plane.settings import PlaneSettings
 from plane.ui import views
-from plane.ui.session import COOKIE, SESSION_SECONDS
+from plane.ui.session import COOKIE, SESSION_SECONDS, Sessions
 
 TOKEN = "dapi-ui-test-token"
 ORIGIN = {"origin": "http://testserver"}
@@ -436,3 +436,15 @@ def test_the_state_says_whether_the_endpoint_answers(client: TestClient, clock: 
         "moving": "ready (updating)",
         "creating": "not ready (updating)",
     }
+
+
+def test_expired_sessions_are_forgotten(clock: FakeClock) -> None:
+    """Sessions live in memory: one that expires unseen (its browser never comes back)
+    must not stay there for the plane's lifetime."""
+    app = create_app(":memory:", settings=PlaneSettings(token=TOKEN, seed=7), clock=clock)
+    sessions = Sessions(app.state.plane.auth, clock)
+    for _ in range(50):
+        assert sessions.login(TOKEN) is not None
+    clock.advance(SESSION_SECONDS + 1)
+    assert sessions.login(TOKEN) is not None
+    assert sessions.count() == 1
