@@ -15,5 +15,9 @@ echo "== installing Debian's chromium for the browser tests"
 # dependency such as tzdata then stops to ask a question
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-test -x "$CHROMIUM"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "error: apt-get installed chromium but $CHROMIUM is missing (not Debian's package?);" \
+    "put a Chromium binary there by hand" >&2
+  exit 1
+fi
 echo "chromium installed: $("$CHROMIUM" --version 2>/dev/null | head -1)"

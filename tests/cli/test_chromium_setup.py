@@ -62,3 +62,16 @@ def test_a_second_run_installs_nothing(tmp_path: Path) -> None:
     chromium.chmod(0o755)
     run_script(tmp_path, chromium, calls)
     assert not calls.exists()
+
+
+def test_an_install_that_leaves_no_chromium_says_why(tmp_path: Path) -> None:
+    """A ``chromium`` package that puts its binary elsewhere (not Debian's): the script
+    must say so, not exit 1 in silence."""
+    chromium, calls = tmp_path / "chromium", tmp_path / "calls.log"
+    folder = fake_bin(tmp_path, tmp_path / "elsewhere", calls)
+    env = {**os.environ, "PATH": f"{folder}:/usr/bin:/bin", "CHROMIUM": str(chromium)}
+    done = subprocess.run(
+        ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert f"error: apt-get installed chromium but {chromium} is missing" in done.stderr
