@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from plane.validate_entities import PT_FIELDS
+
 EXAMPLES: dict[str, dict[str, Any]] = {
     "llm/v1/chat": {
         "messages": [{"role": "user", "content": "Hello! In one sentence, what can you do?"}],
@@ -23,11 +25,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 CUSTOM_EXAMPLE: dict[str, Any] = {"dataframe_records": [{"feature_1": 1.0, "feature_2": "a"}]}
 """A custom model's input (``dataframe_records``); the local plane answers only LLM tasks."""
-PROVISIONED_FIELDS = (
-    "provisioned_model_units",
-    "min_provisioned_throughput",
-    "max_provisioned_throughput",
-)
 
 
 @dataclass
@@ -103,7 +100,7 @@ def tier_of(detail: dict[str, Any]) -> str:
     entities = _config(detail).get("served_entities") or []
     if any("external_model" in e for e in entities):
         return "external"
-    if any(k in e for e in entities for k in PROVISIONED_FIELDS):
+    if any(k in e for e in entities for k in PT_FIELDS):
         return "provisioned"
     if any("foundation_model" in e for e in entities):
         return "pay-per-token"
