@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import Message, Receive, Scope, Send
 
 from plane.errors import EndpointNotFound, PlaneError, for_http_status
+from plane.inference.params import CHAT
 from plane.query import answer_query
 from plane.routes.common import read_json
 from plane.services import Plane
@@ -231,7 +232,7 @@ async def endpoint_page(request: Request) -> Response:
         history=list(reversed(resource.history)),
         when=views.when,
         example=views.example_for(str(detail.get("task") or "")),
-        chat=detail.get("task") == "llm/v1/chat",
+        chat=detail.get("task") == CHAT,
     )
 
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from plane.inference.params import CHAT, COMPLETIONS, EMBEDDINGS
 from plane.validate_entities import PT_FIELDS
 
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "llm/v1/chat": {
+    CHAT: {
         "messages": [{"role": "user", "content": "Hello! In one sentence, what can you do?"}],
         "max_tokens": 64,
     },
-    "llm/v1/completions": {"prompt": "Write a haiku about serving models.", "max_tokens": 64},
-    "llm/v1/embeddings": {"input": ["The quick brown fox", "jumps over the lazy dog"]},
+    COMPLETIONS: {"prompt": "Write a haiku about serving models.", "max_tokens": 64},
+    EMBEDDINGS: {"input": ["The quick brown fox", "jumps over the lazy dog"]},
 }
 CUSTOM_EXAMPLE: dict[str, Any] = {"dataframe_records": [{"feature_1": 1.0, "feature_2": "a"}]}
 """A custom model's input (``dataframe_records``); the local plane answers only LLM tasks."""
@@ -202,7 +203,7 @@ def playground_choices(details: list[dict[str, Any]]) -> list[str]:
     return [
         str(d["name"])
         for d in details
-        if d.get("task") == "llm/v1/chat" and (d.get("state") or {}).get("ready") == "READY"
+        if d.get("task") == CHAT and (d.get("state") or {}).get("ready") == "READY"
     ]
 
 
