@@ -4,7 +4,7 @@ PY    ?= python3
 VENV  := .venv
 BIN   := $(VENV)/bin
 
-.PHONY: venv pulumi test lint demo drift stop plane bench clean
+.PHONY: venv pulumi chromium test lint demo drift stop plane bench clean
 
 venv: $(VENV)/.installed
 
@@ -17,7 +17,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 pulumi: venv
 	@bash tools/pulumi/build.sh
 
-test: venv pulumi
+# Debian's Chromium for the browser tests (tests/browser): installed once, a no-op after.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || CHROMIUM=$(CHROMIUM) bash tools/chromium.sh
+
+test: venv pulumi chromium
 	bash tools/run-tests.sh
 
 lint: venv

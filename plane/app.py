@@ -19,11 +19,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount, Route
 
+from plane import ui
 from plane.auth import Authenticator
 from plane.db import Database
-from plane.errors import CustomError, MethodNotAllowed, NoSuchRoute, PlaneError
+from plane.errors import CustomError, PlaneError, for_http_status
 from plane.middleware import (
     ORG_ID_HEADER,
     AuthMiddleware,
@@ -70,6 +71,7 @@ def create_app(
         *query.ROUTES,
         *identity.ROUTES,
     ]
+    routes += [Route("/", ui.root_redirect), Mount(ui.UI_PREFIX, ui.create_ui(plane))]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -82,7 +84,7 @@ def create_app(
             Middleware(TrailingSlashMiddleware),
             Middleware(WorkspaceHeaderMiddleware, workspace_id=plane.workspace_id),
             Middleware(StatsMiddleware, stats=plane.stats, routes=routes),
-            Middleware(AuthMiddleware, auth=plane.auth),
+            Middleware(AuthMiddleware, auth=plane.auth, own_auth=ui.owns_path),
             Middleware(FaultMiddleware, faults=plane.faults),
             Middleware(BodyLimitMiddleware, limit=settings.max_body_bytes),
         ],
@@ -105,13 +107,8 @@ async def _plane_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    error: PlaneError
-    if status == 404:
-        error = NoSuchRoute(request.method, request.url.path)
-    elif status == 405:
-        error = MethodNotAllowed(request.method, request.url.path)
-    else:
-        error = CustomError(status, "BAD_REQUEST", str(getattr(exc, "detail", "")))
+    detail = str(getattr(exc, "detail", ""))
+    error = for_http_status(status, request.method, request.url.path, detail)
     return JSONResponse(error.to_body(), status_code=error.status)
 
 

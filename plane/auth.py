@@ -46,6 +46,8 @@ class Credential:
     ``data_plane``: an exchanged token for one route-optimized endpoint."""
     endpoint_id: str | None = None
     """The endpoint a ``data_plane`` token may query."""
+    expires: float | None = None
+    """When the token expires (epoch seconds); None for the start token, which never does."""
 
 
 class Authenticator:
@@ -68,6 +70,12 @@ class Authenticator:
         """The principal behind an ``Authorization`` header, or raise 401."""
         return self.credential(authorization).principal
 
+    def identify(self, authorization: str | None) -> tuple[str, float | None]:
+        """The principal behind an ``Authorization`` header and when its token expires
+        (epoch seconds; None for the start token, which never does), or raise 401."""
+        found = self.credential(authorization)
+        return found.principal, found.expires
+
     def credential(self, authorization: str | None) -> Credential:
         """The ``Credential`` behind an ``Authorization`` header, or raise 401."""
         if not authorization:
@@ -84,12 +92,12 @@ class Authenticator:
         with self._lock:
             scoped = self._data_plane.get(key)
         if scoped is not None and scoped[2] > self.clock():
-            return Credential(scoped[0], "data_plane", scoped[1])
+            return Credential(scoped[0], "data_plane", scoped[1], scoped[2])
         with self.db.lock:
             found = self.db.get_token(key)
         if found is None or found[1] <= self.clock():
             raise Unauthenticated("Invalid access token (unknown or expired).")
-        return Credential(found[0], "oauth")
+        return Credential(found[0], "oauth", expires=found[1])
 
     def issue_token(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
         """``POST /oidc/v1/token``: client_credentials (basic auth or form), or the

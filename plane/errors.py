@@ -185,3 +185,13 @@ class OAuthError(PlaneError):
     def to_body(self) -> dict[str, Any]:
         """Return the RFC 6749 error body."""
         return {"error": self.error_code, "error_description": self.message}
+
+
+def for_http_status(status: int, method: str, path: str, detail: str = "") -> PlaneError:
+    """The error for a routing failure Starlette raised as ``HTTPException``: 404 →
+    ``NoSuchRoute``, 405 → ``MethodNotAllowed``, else ``CustomError(status, BAD_REQUEST)``."""
+    if status == 404:
+        return NoSuchRoute(method, path)
+    if status == 405:
+        return MethodNotAllowed(method, path)
+    return CustomError(status, "BAD_REQUEST", detail)

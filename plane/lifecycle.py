@@ -39,7 +39,28 @@ def settle(endpoint: EndpointResource, now: float) -> bool:
         endpoint.task, endpoint.external = pending.meta.task, pending.meta.external
         endpoint.pending = None
     endpoint.last_updated_timestamp = ms(pending.settle_at)
+    record(endpoint, pending)
     return True
+
+
+HISTORY_LIMIT = 50
+"""Most settled updates an endpoint keeps in ``history`` (the oldest are dropped)."""
+
+
+def record(endpoint: EndpointResource, pending: PendingUpdate) -> None:
+    """Append a settled update to ``endpoint.history``: version, outcome, times (epoch ms),
+    served-entity names and traffic percentages (no entity bodies: they hold secrets)."""
+    config = pending.config
+    entry = {
+        "config_version": config.config_version,
+        "outcome": "FAILED" if pending.failed else "DEPLOYED",
+        "start_time": ms(pending.start),
+        "settled_time": ms(pending.settle_at),
+        "served_entities": config.entity_names(),
+        "traffic": config.weights(),
+        "message": pending.fail if pending.failed else "",
+    }
+    endpoint.history = [*endpoint.history, entry][-HISTORY_LIMIT:]
 
 
 def start_update(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.routing import BaseRoute, Match
@@ -99,13 +100,20 @@ class StatsMiddleware:
 
 
 class AuthMiddleware:
-    """Rejects requests without a valid bearer token (401) and records the principal."""
+    """Rejects requests without a valid bearer token (401) and records the principal.
 
-    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
+    ``own_auth(path)`` names the paths that check their caller themselves (the serving
+    page, ``plane.ui``: a session cookie instead of the bearer token).
+    """
+
+    def __init__(
+        self, app: ASGIApp, auth: Authenticator, own_auth: Callable[[str], bool] | None = None
+    ) -> None:
         self.app, self.auth = app, auth
+        self.own_auth = own_auth or (lambda path: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self.own_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:

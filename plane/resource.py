@@ -188,6 +188,9 @@ class EndpointResource:
     rate_limits: list[dict[str, Any]] = field(default_factory=list)
     """Legacy top-level rate limits: enforced, answered only by their own PUT."""
     telemetry_config: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """Settled config updates, oldest first (``plane.lifecycle.record``); never answered by
+    the API, shown by the serving page (``plane.ui``)."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> EndpointResource:

@@ -35,8 +35,10 @@ engine() {
 
 pulumi_() { engine pulumi "$@" --stack "$STACK" --non-interactive; }
 
+LOCAL_PLANE=""
 connect() {
   if [ -z "${DATABRICKS_HOST:-}" ]; then
+    LOCAL_PLANE=1
     bash tools/plane.sh start
     # shellcheck disable=SC1091
     . .servingops/plane.env
@@ -85,7 +87,16 @@ up() {
   pulumi_ up --yes --refresh
   echo "== outputs"
   pulumi_ stack output --json
+  serving_page
   drift
+}
+
+# serving_page: where the local plane's web page is and how to log in (never the token).
+serving_page() {
+  [ -n "$LOCAL_PLANE" ] || return 0
+  echo "== serving page"
+  echo "open ${DATABRICKS_HOST}/ in a browser and log in with the plane's token:"
+  echo "  DATABRICKS_TOKEN in .servingops/plane.env (grep DATABRICKS_TOKEN .servingops/plane.env)"
 }
 
 connect
