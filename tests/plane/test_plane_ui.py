@@ -243,12 +243,12 @@ def test_the_endpoint_page_lists_the_config_history(client: TestClient, clock: F
 def test_the_endpoint_page_shows_permissions(client: TestClient, clock: FakeClock) -> None:
     deploy(client, clock, chat_endpoint("chat"))
     endpoint_id = client.get(f"{API}/chat", headers=BEARER).json()["id"]
-    acl = {"access_control_list": [{"group_name": "data-science", "permission_level": "CAN_QUERY"}]}
+    acl = {"access_control_list": [{"group_name": "ml-platform", "permission_level": "CAN_QUERY"}]}
     path = f"/api/2.0/permissions/serving-endpoints/{endpoint_id}"
     assert client.patch(path, json=acl, headers=BEARER).status_code == 200
     log_in(client)
     section = client.get("/ui/endpoints/chat").text.split('id="permissions"')[1]
-    assert "data-science" in section and "CAN_QUERY" in section and "admins" in section
+    assert "ml-platform" in section and "CAN_QUERY" in section and "admins" in section
 
 
 def test_an_unknown_endpoint_page_is_404(client: TestClient) -> None:
