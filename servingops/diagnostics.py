@@ -122,3 +122,9 @@ def _gh_msg(text: str) -> str:
 
 def _gh(text: str) -> str:
     return _gh_msg(text).replace(":", "%3A").replace(",", "%2C")
+
+
+gh_message = _gh_msg
+"""Escape a GitHub workflow-command message (``%``, CR, LF); shared with ``review``/``smoke``."""
+gh_property = _gh
+"""Escape a GitHub workflow-command property (also ``:`` and ``,``)."""

@@ -1,0 +1,60 @@
+"""The exit code of every servingops command: one table, mirrored by the README's "Exit codes".
+
+Terraform's convention: ``terraform validate`` exits 1 on invalid configuration, and
+``terraform plan -detailed-exitcode`` exits 0 for no changes, 1 for an error, 2 for
+changes. So:
+
+==============================  =====  ==========================================  =========
+command                         clean  error (bad input, unreachable, auth, usage,  findings
+                                       internal)
+==============================  =====  ==========================================  =========
+``validate``                    0      1 invalid input; 2 usage error               (= 1)
+``diff --exit-code``,           0      1                                           2
+``drift``, ``smoke``, ``export``
+==============================  =====  ==========================================  =========
+
+``diff`` without ``--exit-code`` exits 0 with changes, like ``terraform plan``. Any
+command interrupted with Ctrl-C exits 130 (128 + SIGINT). A command without a known
+table (no command at all, an unknown one, a plugin that is not installed) exits 2.
+Plugin commands (``servingops plane``) keep their own codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CHECK", "COMMANDS", "INTERRUPTED", "TOP_LEVEL", "VALIDATE", "ExitCodes", "codes_for"]
+
+
+@dataclass(frozen=True)
+class ExitCodes:
+    """What one command exits with: ``ok`` clean, ``findings`` something to look at,
+    ``error`` the command could not do its job, ``usage`` bad flags or arguments."""
+
+    ok: int
+    findings: int
+    error: int
+    usage: int
+
+
+VALIDATE = ExitCodes(ok=0, findings=1, error=1, usage=2)
+"""``validate``: 0 valid (warnings allowed), 1 invalid input, 2 usage error."""
+CHECK = ExitCodes(ok=0, findings=2, error=1, usage=1)
+"""``diff --exit-code``, ``drift``, ``smoke``, ``export``: 0 clean, 1 error, 2 findings."""
+TOP_LEVEL = ExitCodes(ok=0, findings=1, error=1, usage=2)
+"""``servingops`` before a command is known: argparse's usage error 2."""
+INTERRUPTED = 130
+"""Ctrl-C (SIGINT) during any command: 128 + 2, as a shell reports it."""
+
+COMMANDS: dict[str, ExitCodes] = {
+    "validate": VALIDATE,
+    "diff": CHECK,
+    "drift": CHECK,
+    "smoke": CHECK,
+    "export": CHECK,
+}
+
+
+def codes_for(command: str | None) -> ExitCodes:
+    """The exit codes of a built-in ``command`` (``TOP_LEVEL`` for None or an unknown one)."""
+    return COMMANDS.get(command or "", TOP_LEVEL)
