@@ -31,7 +31,7 @@ from servingops.loader import check_document, load_endpoints
 from servingops.model.endpoint import EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
 from servingops.pool import DEFAULT_READ_JOBS, DEFAULT_SMOKE_JOBS
-from servingops.smoke import run_smoke_all
+from servingops.smoke import SmokeOutcome, run_smoke_all
 from servingops.unmanaged import IgnoreRules, stack_owner, undeclared_endpoints
 
 DESCRIPTION = "LLM serving endpoints as code: validate, diff, drift, smoke, export, plane."
@@ -96,8 +96,18 @@ def smoke(args: argparse.Namespace) -> int:
     sources = {s.name: s.source for s in specs}
     sys.stdout.write(smokereport.FORMATS[args.format](outcomes, sources))
     if args.junit:
-        smokereport.write_junit(args.junit, outcomes, time.monotonic() - started)
+        _write_junit(args.junit, outcomes, time.monotonic() - started)
     return CHECK.findings if any(not o.ok for o in outcomes) else CHECK.ok
+
+
+def _write_junit(path: str, outcomes: list[SmokeOutcome], elapsed_s: float) -> None:
+    try:
+        smokereport.write_junit(path, outcomes, elapsed_s)
+    except OSError as err:
+        raise ToolError(
+            f"cannot write the JUnit report {path}: {err.strerror or err}",
+            hint="check that its folder exists and is writable",
+        ) from None
 
 
 def export(args: argparse.Namespace) -> int:

@@ -26,8 +26,9 @@ rate limit is not shared; 64 puts 50 endpoints in one round."""
 def bounded_map(func: Callable[[T], R], items: Iterable[T], jobs: int) -> list[R]:
     """``[func(x) for x in items]`` with at most ``jobs`` (>= 1) calls at a time, in order.
 
-    The first exception (in item order) is raised after the calls already running
-    finish; calls not started yet are cancelled. ``jobs == 1`` runs in this thread.
+    The first exception (in item order) is raised at once: calls not started yet are
+    cancelled, calls already running are not waited for (closing the shared client
+    ends them). ``jobs == 1`` runs in this thread. Raises ``ValueError`` for ``jobs < 1``.
     """
     work = list(items)
     if jobs < 1:
@@ -37,6 +38,9 @@ def bounded_map(func: Callable[[T], R], items: Iterable[T], jobs: int) -> list[R
     pool = ThreadPoolExecutor(max_workers=min(jobs, len(work)), thread_name_prefix="servingops")
     try:
         futures: list[Future[R]] = [pool.submit(func, x) for x in work]
-        return [f.result() for f in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        results = [f.result() for f in futures]
+    except BaseException:  # an error, or Ctrl-C while waiting: do not wait for the rest
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results

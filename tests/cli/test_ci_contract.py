@@ -241,3 +241,12 @@ def test_smoke_timeout_fails_a_slow_endpoint_with_2(
     assert main(["smoke", INTERNAL, "--timeout", "0.5"]) == 2
     assert time.monotonic() - started < 2.5
     assert "FAIL internal-chat (route): HTTP 0" in capsys.readouterr().out
+
+
+def test_an_unwritable_junit_file_is_an_error_not_a_traceback(
+    plane: RunningPlane, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no-such-folder" / "smoke.xml"
+    assert main(["smoke", INTERNAL, "--junit", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write the JUnit report {target}" in err and "Traceback" not in err

@@ -51,3 +51,22 @@ def test_the_first_error_in_order_is_raised_and_the_rest_cancelled() -> None:
 def test_jobs_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         bounded_map(str, [1, 2], jobs=0)
+
+
+def test_an_interrupt_does_not_wait_for_the_calls_still_running() -> None:
+    release = threading.Event()
+
+    def work(x: int) -> int:
+        if x == 0:
+            time.sleep(0.05)
+            raise KeyboardInterrupt
+        release.wait(timeout=10)
+        return x
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            bounded_map(work, range(4), jobs=4)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
