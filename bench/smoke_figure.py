@@ -5,9 +5,10 @@ The plane runs as ``python -m plane`` in a subprocess; a route fault delays ever
 invocation by ``LATENCY_MS`` (``plane/faults.py``, ``delay_ms``). Measured: one
 endpoint's smoke alone (median of 3); all endpoints with the default ``--jobs``, first
 on fresh connections (what one ``servingops smoke`` run does) and then the median of 3
-more rounds; and all endpoints one at a time (``--jobs 1``) for contrast. The host's
-1-minute load average is printed with them: on a busy machine the client's and the
-plane's CPU time no longer overlap with the waits.
+more rounds; and all endpoints one at a time (``--jobs 1``) for contrast. Last, with
+the fault cleared, warm rounds without the latency show the CPU cost of 50 queries on this
+machine (client and plane together): the concurrent round cannot beat the injected
+latency plus that cost. The host's 1-minute load average is printed with them.
 
     python -m bench.smoke_figure
 """
@@ -53,6 +54,8 @@ class SmokeFigure:
     all_warm_ms: float
     """The median of 3 more rounds (connections kept alive)."""
     one_by_one_ms: float
+    no_latency_ms: float
+    """All endpoints, warm, before the latency is injected: the CPU cost of the round."""
     load_average: float
 
     @property
@@ -133,7 +136,7 @@ def measure(endpoints: int = ENDPOINTS, latency_ms: int = LATENCY_MS) -> SmokeFi
                      "count": 0}  # fmt: skip
             headers = {"Authorization": f"Bearer {TOKEN}"}
             httpx.post(f"{url}/__plane/faults", json=fault, headers=headers).raise_for_status()
-            _check(run_smoke_all(client, specs[:2], jobs=2))  # warm-up: connections, imports
+            _check(run_smoke_all(client, specs[:2], jobs=2))  # warm-up: imports, 2 connections
             one = statistics.median(
                 _timed_ms(lambda: _check([run_smoke(client, specs[0])])) for _ in range(3)
             )
@@ -142,9 +145,13 @@ def measure(endpoints: int = ENDPOINTS, latency_ms: int = LATENCY_MS) -> SmokeFi
                 _timed_ms(lambda: _check(run_smoke_all(client, specs))) for _ in range(3)
             )
             one_by_one = _timed_ms(lambda: _check(run_smoke_all(client, specs, jobs=1)))
+            httpx.delete(f"{url}/__plane/faults", headers=headers).raise_for_status()
+            no_latency = statistics.median(
+                _timed_ms(lambda: _check(run_smoke_all(client, specs))) for _ in range(3)
+            )
     load = os.getloadavg()[0]
     return SmokeFigure(
-        endpoints, latency_ms, DEFAULT_SMOKE_JOBS, one, every, warm, one_by_one, load
+        endpoints, latency_ms, DEFAULT_SMOKE_JOBS, one, every, warm, one_by_one, no_latency, load
     )
 
 
@@ -164,6 +171,7 @@ def main() -> None:
           f"{verdict} the {TARGET_RATIO}x target)")  # fmt: skip
     print(f"  same, warm       : {f.all_warm_ms:7.0f} ms  ({f.warm_ratio:.2f}x one query)")
     print(f"  all, --jobs 1    : {f.one_by_one_ms:7.0f} ms")
+    print(f"  all, no latency  : {f.no_latency_ms:7.0f} ms  (the round's CPU cost here)")
     print(f"  (load average {f.load_average:.1f} on {os.cpu_count()} CPUs)")
 
 
