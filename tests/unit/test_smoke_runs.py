@@ -169,3 +169,21 @@ def test_text_and_github_formats() -> None:
     )
     assert "%0A    body: upstream said" in github[1] and "\n" not in github[1]
     assert github[2].startswith("::error title=smoke%3A embed%2C v2 (route)::")
+
+
+def test_junit_never_holds_a_key_the_upstream_echoed() -> None:
+    key = "sk-PLAINTEXT-0123456789"
+    raw = copy.deepcopy(spec().raw)
+    raw["served_entities"][0]["external_model"]["openai_config"] = {"openai_api_key_plaintext": key}
+    echo = Answer(401, {"message": f"bad key {key}"}, text=f'{{"message": "bad key {key}"}}')
+
+    @dataclass
+    class Echo:
+        def query_endpoint(
+            self, name: str, body: dict[str, Any], *, entity: str | None = None, timeout: float
+        ) -> Answer:
+            return echo
+
+    outcomes = run_smoke(Echo(), EndpointSpec.from_mapping(raw), clock=FakeClock())
+    document = junit_xml(outcomes)
+    assert b"bad key" in document and key.encode() not in document
