@@ -75,12 +75,11 @@ def drift(args: argparse.Namespace) -> int:
     stack = stack_owner(args.stack)
     ignore = IgnoreRules(tuple(args.ignore), tuple(args.ignore_tag))
     with connect(args.host) as client:
+        listing = client.list_endpoints() if args.unmanaged else []  # one call before many
         items = plan_endpoints(client, specs, jobs=args.jobs)
-        if args.unmanaged:
-            declared = [s.name for s in specs]
-            items += undeclared_endpoints(
-                client.list_endpoints(), declared, stack=stack, ignore=ignore
-            )
+    if args.unmanaged:
+        declared = [s.name for s in specs]
+        items += undeclared_endpoints(listing, declared, stack=stack, ignore=ignore)
     sys.stdout.write(review.FORMATS[args.format](items))
     return CHECK.findings if any(i.verdict != "same" for i in items) else CHECK.ok
 
