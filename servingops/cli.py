@@ -119,8 +119,14 @@ def export(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as err:
+            raise ToolError(
+                f"cannot write {args.output}: {err.strerror or err}",
+                hint="check that its folder exists and is writable",
+            ) from None
         print(f"wrote {args.output}", file=sys.stderr)
     return CHECK.ok
 

@@ -250,3 +250,13 @@ def test_an_unwritable_junit_file_is_an_error_not_a_traceback(
     assert main(["smoke", INTERNAL, "--junit", str(target)]) == 1
     err = capsys.readouterr().err
     assert f"cannot write the JUnit report {target}" in err and "Traceback" not in err
+
+
+def test_export_to_an_unwritable_file_is_an_error_not_an_internal_one(
+    client: ControlPlaneClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy(client, SPECS["internal-chat"])
+    target = tmp_path / "no-such-folder" / "internal-chat.yaml"
+    assert main(["export", "internal-chat", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {target}" in err and "internal error" not in err
