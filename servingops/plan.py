@@ -58,8 +58,11 @@ def plan_endpoints(
 ) -> list[EndpointChanges]:
     """``plan_endpoint`` for every spec, in name order, at most ``jobs`` GETs at a time.
 
+    The first GET runs alone: a wrong host or token fails once, an OAuth token is
+    fetched once, and the client knows the host answers before the others start.
     Raises the first ``ToolError`` (in name order) of the GETs, e.g. ``Unauthenticated``
     or ``ControlPlaneUnreachable``.
     """
     ordered = sorted(specs, key=lambda s: s.name)
-    return bounded_map(lambda spec: plan_endpoint(client, spec), ordered, jobs)
+    first = [plan_endpoint(client, spec) for spec in ordered[:1]]
+    return first + bounded_map(lambda spec: plan_endpoint(client, spec), ordered[1:], jobs)
