@@ -30,7 +30,7 @@ from servingops.export import export_endpoint, to_yaml
 from servingops.loader import check_document, load_endpoints
 from servingops.model.endpoint import EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
-from servingops.pool import DEFAULT_READ_JOBS, DEFAULT_SMOKE_JOBS
+from servingops.pool import DEFAULT_READ_JOBS, DEFAULT_SMOKE_JOBS, MAX_JOBS
 from servingops.smoke import SmokeOutcome, run_smoke_all
 from servingops.unmanaged import IgnoreRules, stack_owner, undeclared_endpoints
 
@@ -167,13 +167,13 @@ def _usage_error(parser: argparse.ArgumentParser, message: str, command: str | N
     return codes_for(command).usage
 
 
-def _positive_int(text: str) -> int:
+def _jobs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_JOBS}, got {value}")
     return value
 
 
@@ -221,7 +221,7 @@ def _add_remote(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         jobs = DEFAULT_SMOKE_JOBS if func is smoke else DEFAULT_READ_JOBS
         p.add_argument(
             "--jobs",
-            type=_positive_int,
+            type=_jobs,
             default=jobs,
             help=f"endpoints read or queried at a time (default {jobs})",
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["DEFAULT_READ_JOBS", "DEFAULT_SMOKE_JOBS", "bounded_map"]
+__all__ = ["DEFAULT_READ_JOBS", "DEFAULT_SMOKE_JOBS", "MAX_JOBS", "bounded_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,6 +21,9 @@ per workspace; Terraform's default ``-parallelism`` is 10)."""
 DEFAULT_SMOKE_JOBS = 64
 """Concurrent endpoints for ``smoke``: each query goes to a different endpoint, so its
 rate limit is not shared; 64 puts 50 endpoints in one round."""
+MAX_JOBS = 100
+"""The most calls at a time: httpx's default pool holds 100 connections, and a call
+waiting for one would count that wait against its own timeout."""
 
 
 def bounded_map(func: Callable[[T], R], items: Iterable[T], jobs: int) -> list[R]:

@@ -27,6 +27,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
         (["diff", "--base"], 1),
         (["smoke", "--jobs", "0"], 1),
         (["smoke", "--jobs", "many"], 1),
+        (["smoke", "--jobs", "101"], 1),
         (["smoke", "--timeout", "-1"], 1),
         (["export"], 1),
     ],
