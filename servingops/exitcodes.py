@@ -4,19 +4,16 @@ Terraform's convention: ``terraform validate`` exits 1 on invalid configuration,
 ``terraform plan -detailed-exitcode`` exits 0 for no changes, 1 for an error, 2 for
 changes. So:
 
-==============================  =====  ==========================================  =========
-command                         clean  error (bad input, unreachable, auth, usage,  findings
-                                       internal)
-==============================  =====  ==========================================  =========
-``validate``                    0      1 invalid input; 2 usage error               (= 1)
-``diff --exit-code``,           0      1                                           2
-``drift``, ``smoke``, ``export``
-==============================  =====  ==========================================  =========
+    command                                    clean  error  findings
+    validate                                   0      1 / 2  1
+    diff --exit-code, drift, smoke, export     0      1      2
 
-``diff`` without ``--exit-code`` exits 0 with changes, like ``terraform plan``. Any
-command interrupted with Ctrl-C exits 130 (128 + SIGINT). A command without a known
-table (no command at all, an unknown one, a plugin that is not installed) exits 2.
-Plugin commands (``servingops plane``) keep their own codes.
+``validate``: 1 invalid input, 2 usage error. Everything else: 1 for any error (bad
+input, unreachable host, wrong token, usage, internal), 2 for findings (changes, drift,
+an undeclared endpoint, a failed smoke query). ``diff`` without ``--exit-code`` exits
+0 with changes, like ``terraform plan``. Any command interrupted with Ctrl-C exits 130
+(128 + SIGINT). No command at all, an unknown one, or a plugin that is not installed
+exits 2. Plugin commands (``servingops plane``) keep their own codes.
 """
 
 from __future__ import annotations
