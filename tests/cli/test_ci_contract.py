@@ -260,3 +260,28 @@ def test_export_to_an_unwritable_file_is_an_error_not_an_internal_one(
     assert main(["export", "internal-chat", "-o", str(target)]) == 1
     err = capsys.readouterr().err
     assert f"cannot write {target}" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("command", ["drift", "diff", "smoke"])
+def test_concurrent_reads_fetch_one_oauth_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """The shared client's OAuth token is fetched by the first call, before the pool."""
+    oauth = {"client_id": "sp-app", "client_secret": "sp-secret-value"}
+    with running_plane(tmp_path, settle_seconds=0, pt_settle_seconds=0, **oauth) as running:
+        files = []
+        with ControlPlaneClient(running.url, BearerToken(running.token)) as http:
+            for i in range(6):
+                deploy(http, replace(SPECS["internal-chat"], name=f"chat-{i}"))
+                text = Path(INTERNAL).read_text().replace("internal-chat", f"chat-{i}")
+                (tmp_path / f"chat-{i}.yaml").write_text(text)
+                files.append(str(tmp_path / f"chat-{i}.yaml"))
+        monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
+        monkeypatch.setenv("DATABRICKS_HOST", running.url)
+        monkeypatch.setenv("DATABRICKS_CLIENT_ID", oauth["client_id"])
+        monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", oauth["client_secret"])
+        with running.client() as admin:
+            admin.delete("/__plane/stats")
+            assert main([command, *files, "--jobs", "6"]) == 0
+            counts = admin.get("/__plane/stats").json()["requests"]
+    assert counts.get("POST /oidc/v1/token") == 1, counts
