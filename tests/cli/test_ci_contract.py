@@ -5,7 +5,9 @@ smoke with JUnit and GitHub output."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -285,3 +287,45 @@ def test_concurrent_reads_fetch_one_oauth_token(
             assert main([command, *files, "--jobs", "6"]) == 0
             counts = admin.get("/__plane/stats").json()["requests"]
     assert counts.get("POST /oidc/v1/token") == 1, counts
+
+
+def test_ctrl_c_during_smoke_exits_130_without_waiting_for_queries_in_flight(
+    client: ControlPlaneClient, plane: RunningPlane, tmp_path: Path
+) -> None:
+    files = []
+    for i in range(3):
+        deploy(client, replace(SPECS["internal-chat"], name=f"chat-{i}"))
+        (tmp_path / f"chat-{i}.yaml").write_text(
+            Path(INTERNAL).read_text().replace("internal-chat", f"chat-{i}")
+        )
+        files.append(str(tmp_path / f"chat-{i}.yaml"))
+    with plane.client() as admin:
+        fault = {"route": "POST /serving-endpoints/*/invocations", "delay_ms": 10000, "count": 0}
+        admin.post("/__plane/faults", json=fault)
+        admin.delete("/__plane/stats")
+        cli = REPO / ".venv" / "bin" / "servingops"
+        proc = subprocess.Popen(
+            [str(cli), "smoke", *files],
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_sigint_default,  # a background job's children start with it ignored
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the list call before the queries is done
+                counts = admin.get("/__plane/stats").json()["requests"]
+                if counts.get("GET /api/2.0/serving-endpoints"):
+                    break
+                time.sleep(0.1)
+            time.sleep(1.0)  # the queries are sent, and wait 10 s for their answers
+            proc.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            _, err = proc.communicate(timeout=15)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - started < 4  # not the 10 s the queries still wait
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
