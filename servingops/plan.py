@@ -12,11 +12,18 @@ from servingops.diff import diff_endpoint
 from servingops.model.endpoint import EndpointSpec
 from servingops.model.rest import live_state
 from servingops.model.state import desired_state
+from servingops.pool import DEFAULT_READ_JOBS, bounded_map
 from servingops.review import EndpointChanges
 
 
 def plan_endpoint(client: Any, spec: EndpointSpec) -> EndpointChanges:
     """What applying ``spec`` would do to the live endpoint of the same name."""
+    item = _plan(client, spec)
+    item.source = spec.source
+    return item
+
+
+def _plan(client: Any, spec: EndpointSpec) -> EndpointChanges:
     detail = client.find_endpoint(spec.name)
     if detail is None:
         if spec.is_reference:
@@ -49,6 +56,16 @@ def compare_specs(base: list[EndpointSpec], head: list[EndpointSpec]) -> list[En
     return items
 
 
-def plan_endpoints(client: Any, specs: list[EndpointSpec]) -> list[EndpointChanges]:
-    """``plan_endpoint`` for every spec, in name order."""
-    return [plan_endpoint(client, spec) for spec in sorted(specs, key=lambda s: s.name)]
+def plan_endpoints(
+    client: Any, specs: list[EndpointSpec], *, jobs: int = DEFAULT_READ_JOBS
+) -> list[EndpointChanges]:
+    """``plan_endpoint`` for every spec, in name order, at most ``jobs`` GETs at a time.
+
+    The first GET runs alone: a wrong host or token fails once, an OAuth token is
+    fetched once, and the client knows the host answers before the others start.
+    Raises the first ``ToolError`` (in name order) of the GETs, e.g. ``Unauthenticated``
+    or ``ControlPlaneUnreachable``.
+    """
+    ordered = sorted(specs, key=lambda s: s.name)
+    first = [plan_endpoint(client, spec) for spec in ordered[:1]]
+    return first + bounded_map(lambda spec: plan_endpoint(client, spec), ordered[1:], jobs)

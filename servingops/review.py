@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
-from servingops.escape import for_json, for_markdown_code, for_text
+from servingops.escape import (
+    for_github_message,
+    for_github_property,
+    for_json,
+    for_markdown_code,
+    for_text,
+)
 from servingops.model.fields import MASK
 from servingops.redact import is_secret_key, redact_payload, show_value
 
@@ -34,6 +40,10 @@ class EndpointChanges:
     verdict: str
     changes: list[FieldChange] = field(default_factory=list)
     note: str = ""
+    owner: str | None = None
+    """The ownership tag of a live endpoint declared in no file (``servingops.unmanaged``)."""
+    source: str = ""
+    """The endpoint file, when one declares it (GitHub annotations point at it)."""
 
     @classmethod
     def from_changes(cls, name: str, changes: list[FieldChange]) -> EndpointChanges:
@@ -78,7 +88,14 @@ HEADLINE = {
     "update": "~ {name}  (update in place)",
     "same": "= {name}  (no changes)",
     "missing": "! {name}  ({note})",
+    "orphan": "? {name}  (orphan: {note})",
+    "foreign": "? {name}  (foreign: {note})",
+    "unmanaged": "? {name}  (unmanaged: {note})",
 }
+UNDECLARED = frozenset({"orphan", "foreign", "unmanaged"})
+"""Verdicts of a live endpoint declared in no file (see ``servingops.unmanaged``)."""
+IN_HEADLINE = frozenset({"replace", "missing", "orphan", "foreign", "unmanaged"})
+"""Verdicts whose note is part of the headline."""
 
 
 def format_text(items: list[EndpointChanges]) -> str:
@@ -88,7 +105,7 @@ def format_text(items: list[EndpointChanges]) -> str:
         head = HEADLINE[item.verdict].format(name=item.name, note=item.note)
         lines.append(for_text(head))
         lines.extend(f"    {for_text(_line(c))}" for c in item.changes)
-        if item.note and item.verdict not in ("replace", "missing"):
+        if item.note and item.verdict not in IN_HEADLINE:
             lines.append(f"    note: {for_text(item.note)}")
     lines.append(_counts(items))
     return "\n".join(lines) + "\n"
@@ -98,7 +115,9 @@ def format_markdown(items: list[EndpointChanges]) -> str:
     """A PR comment: a table of endpoints and a bullet per change."""
     lines = ["| endpoint | verdict | changes |", "|---|---|---|"]
     for item in items:
-        summary = "<br>".join(for_markdown_code(_line(c)) for c in item.changes) or "–"
+        summary = "<br>".join(for_markdown_code(_line(c)) for c in item.changes)
+        note = for_markdown_code(item.note) if item.verdict in UNDECLARED and item.note else ""
+        summary = summary or note or "–"
         lines.append(f"| {for_markdown_code(item.name)} | {item.verdict} | {summary} |")
     return "\n".join(lines) + f"\n\n{_counts(items)}\n"
 
@@ -110,6 +129,7 @@ def format_json(items: list[EndpointChanges]) -> str:
             "endpoint": i.name,
             "verdict": i.verdict,
             "note": i.note,
+            **({"owner": i.owner} if i.owner is not None else {}),
             "changes": [
                 {
                     "path": c.path,
@@ -128,10 +148,29 @@ def format_json(items: list[EndpointChanges]) -> str:
     return json.dumps({"endpoints": for_json(body)}, indent=2) + "\n"
 
 
+def format_github(items: list[EndpointChanges]) -> str:
+    """GitHub Actions annotations: one ``::warning`` per endpoint that is not the same
+    (on its file when one declares it), its changes in the message; then the counts."""
+    lines = []
+    for item in items:
+        if item.verdict == "same":
+            continue
+        text = "\n".join(
+            [HEADLINE[item.verdict].format(name=item.name, note=item.note)]
+            + [_line(c) for c in item.changes]
+        )
+        where = f"file={for_github_property(item.source)}," if item.source else ""
+        title = for_github_property(f"{item.verdict}: {item.name}")
+        lines.append(f"::warning {where}title={title}::{for_github_message(text)}")
+    lines.append(_counts(items))
+    return "\n".join(lines) + "\n"
+
+
 FORMATS: dict[str, Callable[[list[EndpointChanges]], str]] = {
     "text": format_text,
     "markdown": format_markdown,
     "json": format_json,
+    "github": format_github,
 }
 
 

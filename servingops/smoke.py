@@ -10,11 +10,16 @@ A query answered 429 or 503, or one that got no answer because the connection fa
 is sent again (``SmokeRetry``: 3 tries, honouring ``Retry-After`` up to a cap) before
 it counts as failed; any other answer is judged at once. A query that timed out is not
 re-sent: it already waited its ``timeout_seconds``. The outcome records the tries.
+
+``servingops smoke`` runs many endpoints at once (``run_smoke_all``: a bounded thread
+pool sharing one client) and may give each endpoint a time budget (``timeout_s``):
+its queries and retry waits end by then, a read timeout shrinks to what is left.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +28,7 @@ import httpx
 from servingops.clock import Clock, RealClock
 from servingops.errors import ControlPlaneUnreachable, SmokeFailed
 from servingops.model.endpoint import EndpointSpec, SmokeSpec
+from servingops.pool import DEFAULT_SMOKE_JOBS, bounded_map
 from servingops.redact import redact_text, secret_values
 
 EXCERPT = 200
@@ -176,6 +182,7 @@ def run_smoke(
     *,
     clock: Clock | None = None,
     retry: SmokeRetry | None = None,
+    timeout_s: float | None = None,
 ) -> list[SmokeOutcome]:
     """Query the route (and each entity when ``per_entity``); never raises on a failed check.
 
@@ -183,14 +190,30 @@ def run_smoke(
     client's own ``clock`` if it has one, else the real clock). A query that never got an
     answer becomes a failed outcome with status 0. Nothing is sent when the smoke check is
     disabled or the file switches the endpoint off (``EndpointSpec.switched_off``).
+    ``timeout_s`` (seconds, None: no limit) is this endpoint's budget: no query or retry
+    wait runs past it, and a query it leaves no time for fails with status 0 unsent.
     """
     if not spec.smoke.enabled or spec.switched_off:
         return []
     targets: list[str | None] = [None]
     if spec.smoke.per_entity:
         targets += spec.entity_names()
-    sender = _Sender(client, spec, clock or _clock_of(client), retry or SmokeRetry())
+    clock = clock or _clock_of(client)
+    deadline = None if timeout_s is None else clock.now() + timeout_s
+    sender = _Sender(client, spec, clock, retry or SmokeRetry(), deadline, timeout_s)
     return [sender.outcome(entity) for entity in targets]
+
+
+def run_smoke_all(
+    client: Querier,
+    specs: Sequence[EndpointSpec],
+    *,
+    jobs: int = DEFAULT_SMOKE_JOBS,
+    timeout_s: float | None = None,
+) -> list[list[SmokeOutcome]]:
+    """``run_smoke`` for every spec, at most ``jobs`` endpoints at a time (one client,
+    shared): the outcomes of each spec, in the order of ``specs``."""
+    return bounded_map(lambda spec: run_smoke(client, spec, timeout_s=timeout_s), specs, jobs)
 
 
 def _clock_of(client: Querier) -> Clock:
@@ -207,9 +230,16 @@ class _Sender:
     spec: EndpointSpec
     clock: Clock
     retry: SmokeRetry
+    deadline: float | None = None
+    """Clock time by which this endpoint's queries end (None: no limit)."""
+    budget_s: float | None = None
+    """The endpoint's time budget in seconds, for the message when it runs out."""
 
     def outcome(self, entity: str | None) -> SmokeOutcome:
         """The judged outcome of the query to ``entity`` (``None``: the route)."""
+        if self._left() <= 0:
+            problem = f"not sent: the endpoint's smoke timeout of {self.budget_s:g} s ran out"
+            return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=0)
         answer, tries = self._send(entity)
         if isinstance(answer, ControlPlaneUnreachable):
             return self._no_answer(entity, answer, tries)
@@ -226,12 +256,19 @@ class _Sender:
             if tries >= self.retry.tries or not _transient(answer):
                 return answer, tries
             retry_after = None if isinstance(answer, Exception) else answer.retry_after
-            self.clock.sleep(self.retry.wait(tries, retry_after))
+            wait = self.retry.wait(tries, retry_after)
+            if wait >= self._left():
+                return answer, tries  # the next try would start after the deadline
+            self.clock.sleep(wait)
             tries += 1
+
+    def _left(self) -> float:
+        """Seconds left before the deadline (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - self.clock.now()
 
     def _query(self, entity: str | None) -> QueryAnswer | ControlPlaneUnreachable:
         body = build_request(self.spec.task, self.spec.smoke)
-        timeout = self.spec.smoke.timeout_seconds
+        timeout = min(self.spec.smoke.timeout_seconds, self._left())
         try:
             return self.client.query_endpoint(self.spec.name, body, entity=entity, timeout=timeout)
         except ControlPlaneUnreachable as err:

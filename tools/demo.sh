@@ -3,7 +3,8 @@
 #   tools/demo.sh up      # start the plane, recover from an interrupted run, pulumi up the
 #                         # example stack, outputs, drift gate
 #   tools/demo.sh drift   # interrupted-run findings (stack lock, pending operations), then
-#                         # pulumi preview --refresh --expect-no-changes; names fields on drift
+#                         # pulumi preview --refresh --expect-no-changes, then servingops
+#                         # drift: fields that drifted, endpoints no file declares
 # Ctrl-C (or SIGTERM to make or to this script) cancels Pulumi cleanly; a second one forces it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,10 +69,17 @@ drift() {
   if [ "$rc" -eq 0 ]; then
     echo "no drift: every endpoint matches its file"
   else
-    echo "== drift found; field by field:"
-    .venv/bin/servingops drift endpoints || true
     FINDINGS=1
   fi
+  # servingops drift: 0 clean, 2 drift or an endpoint no file declares, 1 it could not run.
+  echo "== field by field, and live endpoints no file declares: servingops drift"
+  rc=0
+  .venv/bin/servingops drift endpoints --stack "$STACK" || rc=$?
+  case $rc in
+    0) ;;
+    2) FINDINGS=1 ;;
+    *) echo "servingops drift could not run (exit $rc)" >&2; exit "$rc" ;;
+  esac
   if [ "$FINDINGS" -ne 0 ]; then
     echo "drift gate failed: see the findings above (\`make demo\` converges the stack)"
     return 1

@@ -45,7 +45,7 @@ def deployed(plane: RunningPlane) -> Iterator[ControlPlaneClient]:
 def test_diff_before_deploy_lists_creates(
     plane: RunningPlane, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["diff", str(REPO / "endpoints"), "--exit-code"]) == 1
+    assert main(["diff", str(REPO / "endpoints"), "--exit-code"]) == 2
     out = capsys.readouterr().out
     assert "+ support-chat  (create)" in out
     assert "= databricks-gte-large-en  (no changes)" in out
@@ -57,7 +57,7 @@ def test_drift_is_clean_after_deploy_and_names_a_hand_edit(
     assert main(["drift", str(REPO / "endpoints")]) == 0
     capsys.readouterr()
     deployed.patch_tags("support-chat", [{"key": "team", "value": "hijacked"}], [])
-    assert main(["drift", str(REPO / "endpoints"), "--format", "json"]) == 1
+    assert main(["drift", str(REPO / "endpoints"), "--format", "json"]) == 2
     body = json.loads(capsys.readouterr().out)
     chat = next(e for e in body["endpoints"] if e["endpoint"] == "support-chat")
     assert chat["verdict"] == "update"
@@ -95,7 +95,7 @@ def test_smoke_command_reports_each_query(
             "/__plane/endpoints/support-chat/fault",
             json={"query_status": 500, "entity": "gpt", "count": 0},
         )
-    assert main(["smoke", str(REPO / "endpoints" / "support-chat.yaml")]) == 1
+    assert main(["smoke", str(REPO / "endpoints" / "support-chat.yaml")]) == 2
     assert "FAIL support-chat/gpt: HTTP 500" in capsys.readouterr().out
 
 
@@ -198,7 +198,7 @@ def test_diff_base_reviews_a_change_offline(
     )
     code = main(["diff", str(head), "--base", str(REPO / "endpoints"), "--exit-code"])
     out = capsys.readouterr().out
-    assert code == 1
+    assert code == 2
     expected = [
         "~ support-chat  (update in place)",
         "    ~ traffic.claude: 10 → 50",

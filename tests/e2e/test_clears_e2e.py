@@ -171,7 +171,7 @@ def test_drift_catches_a_rate_limit_added_by_hand_to_a_cleared_gateway(env: Env)
     assert "no changes were expected" in preview.stdout + preview.stderr
 
     drift = env.servingops("drift", str(env.endpoints))
-    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert drift.returncode == 2, drift.stdout + drift.stderr
     assert "ai_gateway.rate_limits" in drift.stdout
     assert "gw-chat" in drift.stdout
     assert "~ gw-chat" in drift.stdout
