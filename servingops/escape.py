@@ -71,6 +71,13 @@ def for_github_message(text: str) -> str:
     return for_text(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def for_github_lines(lines: list[str]) -> str:
+    """Several lines as one workflow-command message: each line escaped as by
+    ``for_github_message`` (a line break inside a line shows as ``\\n``), joined by
+    ``%0A``, which GitHub shows as a line break but cannot start a new command."""
+    return "%0A".join(for_github_message(line) for line in lines)
+
+
 def for_github_property(text: str) -> str:
     """A property value of a workflow command (``file=``, ``title=``): also ``:`` and ``,``."""
     return for_github_message(text).replace(":", "%3A").replace(",", "%2C")

@@ -20,7 +20,7 @@ from typing import Any
 
 from servingops.diff import REPLACE_REASONS, FieldChange, needs_replace
 from servingops.escape import (
-    for_github_message,
+    for_github_lines,
     for_github_property,
     for_json,
     for_markdown_code,
@@ -155,13 +155,11 @@ def format_github(items: list[EndpointChanges]) -> str:
     for item in items:
         if item.verdict == "same":
             continue
-        text = "\n".join(
-            [HEADLINE[item.verdict].format(name=item.name, note=item.note)]
-            + [_line(c) for c in item.changes]
-        )
+        text = [HEADLINE[item.verdict].format(name=item.name, note=item.note)]
+        text += [_line(c) for c in item.changes]
         where = f"file={for_github_property(item.source)}," if item.source else ""
         title = for_github_property(f"{item.verdict}: {item.name}")
-        lines.append(f"::warning {where}title={title}::{for_github_message(text)}")
+        lines.append(f"::warning {where}title={title}::{for_github_lines(text)}")
     lines.append(_counts(items))
     return "\n".join(lines) + "\n"
 

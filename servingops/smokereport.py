@@ -17,12 +17,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from servingops.escape import for_github_message, for_github_property, for_text
+from servingops.escape import for_github_lines, for_github_property, for_text
 from servingops.smoke import SmokeOutcome
 
 __all__ = ["FORMATS", "format_github", "format_text", "junit_xml", "write_junit"]
 
 SUITE = "servingops smoke"
+_LF = "\n"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -43,7 +44,8 @@ def format_github(outcomes: list[SmokeOutcome], sources: dict[str, str] | None =
             continue
         where = f"file={for_github_property(files[o.endpoint])}," if files.get(o.endpoint) else ""
         title = for_github_property(f"smoke: {_target(o)}")
-        lines.append(f"::error {where}title={title}::{for_github_message(o.describe())}")
+        message = for_github_lines(o.describe().split(_LF))
+        lines.append(f"::error {where}title={title}::{message}")
     return "\n".join([*lines, _counts(outcomes)]) + "\n"
 
 

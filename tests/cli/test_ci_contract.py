@@ -270,7 +270,10 @@ def test_concurrent_reads_fetch_one_oauth_token(
 ) -> None:
     """The shared client's OAuth token is fetched by the first call, before the pool."""
     oauth = {"client_id": "sp-app", "client_secret": "sp-secret-value"}
-    with running_plane(tmp_path, settle_seconds=0, pt_settle_seconds=0, **oauth) as running:
+    # ACLs off: the endpoints are created with the start token, and this test is about
+    # token fetches, not about who may query (tests/plane/test_plane_permissions.py).
+    settings = {"settle_seconds": 0, "pt_settle_seconds": 0, "enforce_acl": False, **oauth}
+    with running_plane(tmp_path, **settings) as running:
         files = []
         with ControlPlaneClient(running.url, BearerToken(running.token)) as http:
             for i in range(6):

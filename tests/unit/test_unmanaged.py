@@ -85,7 +85,7 @@ def test_every_format_names_them() -> None:
         "their-chat": ("foreign", "billing/prod"),
     }
     markdown = FORMATS["markdown"](items)
-    assert "| `old-chat` | orphan | servingops-stack=servingops/local (this stack)" in markdown
+    assert "| `old-chat` | orphan | `servingops-stack=servingops/local (this stack)" in markdown
     github = FORMATS["github"](items).splitlines()
     assert github[0].startswith("::warning title=unmanaged%3A hand-made::? hand-made")
     assert any(line.startswith("::warning title=orphan%3A old-chat::") for line in github)
