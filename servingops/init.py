@@ -37,6 +37,8 @@ PULUMI_VERSION = metadata.version("pulumi")
 (pinned in pyproject.toml; the CLI must match it, see README "The Pulumi engine")."""
 
 _NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+_NAME_MAX = 100
+"""Pulumi: "project names are limited to 100 characters"."""
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,15 @@ def init_project(
 
     Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
     written), unless ``force``; when ``directory`` is a file; and for a ``name`` Pulumi
-    would refuse (letters, digits, ``-``, ``_`` and ``.`` only).
+    would refuse (letters, digits, ``-``, ``_`` and ``.`` only, at most 100 characters).
     """
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise ToolError(f"{root} is not a folder", hint="give the folder to create the project in")
-    if name is not None and (not name or _NAME.search(name)):
+    if name is not None and (not name or _NAME.search(name) or len(name) > _NAME_MAX):
         raise ToolError(
             f"'{name}' is not a Pulumi project name",
-            hint="use letters, digits, '-', '_' and '.'",
+            hint=f"use letters, digits, '-', '_' and '.', at most {_NAME_MAX} characters",
         )
     files = project_files(name or project_name(root))
     existing = [f.path for f in files if (root / f.path).exists()]
@@ -97,8 +99,9 @@ def init_project(
 
 
 def project_name(directory: Path) -> str:
-    """A Pulumi project name from the folder's name (letters, digits, ``_ . -``)."""
-    cleaned = _NAME.sub("-", directory.resolve().name).strip("-.")
+    """A Pulumi project name from the folder's name (letters, digits, ``_ . -``; at most
+    100 characters). ``Pulumi.yaml`` quotes it, so a folder ``2026`` stays a string."""
+    cleaned = _NAME.sub("-", directory.resolve().name)[:_NAME_MAX].strip("-.")
     return cleaned or "endpoints"
 
 

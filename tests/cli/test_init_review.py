@@ -1,0 +1,42 @@
+"""Review findings on ``servingops init``: project names YAML or Pulumi would misread, and
+the CI templates' runtimes against the package's own requirements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from servingops.cli import main
+
+
+@pytest.mark.parametrize("name", ["123", "true", "null", "1e3", "0x1F", "-", "yes"])
+def test_init_name_stays_a_string_in_pulumi_yaml(tmp_path: Path, name: str) -> None:
+    """Pulumi v3.259 refuses ``name: 123``, ``true``, ``null``, ``1e3`` and ``0x1F``
+    ("project is missing a non-empty string 'name' attribute") and ``name: -`` (a YAML
+    sequence): the name is written so YAML reads it back as the same string."""
+    target = tmp_path / "p"
+    assert main(["init", str(target), "--name", name]) == 0
+    assert yaml.safe_load((target / "Pulumi.yaml").read_text())["name"] == name
+
+
+def test_init_default_name_from_a_numeric_folder_is_a_string(tmp_path: Path) -> None:
+    target = tmp_path / "2026"
+    assert main(["init", str(target)]) == 0
+    assert yaml.safe_load((target / "Pulumi.yaml").read_text())["name"] == "2026"
+
+
+def test_init_refuses_a_name_over_pulumis_100_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pulumi: "project names are limited to 100 characters"."""
+    assert main(["init", str(tmp_path / "p"), "--name", "x" * 101]) == 1
+    assert "100 characters" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_init_default_name_from_a_long_folder_is_cut_to_100(tmp_path: Path) -> None:
+    target = tmp_path / ("y" * 120)
+    assert main(["init", str(target)]) == 0
+    assert yaml.safe_load((target / "Pulumi.yaml").read_text())["name"] == "y" * 100
