@@ -3,10 +3,12 @@ the CI templates' runtimes against the package's own requirements."""
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from servingops.cli import main
 
@@ -40,3 +42,17 @@ def test_init_default_name_from_a_long_folder_is_cut_to_100(tmp_path: Path) -> N
     target = tmp_path / ("y" * 120)
     assert main(["init", str(target)]) == 0
     assert yaml.safe_load((target / "Pulumi.yaml").read_text())["name"] == "y" * 100
+
+
+def test_gitlab_deploy_image_runs_a_python_the_package_supports(tmp_path: Path) -> None:
+    """The unsuffixed ``pulumi/pulumi-python`` image runs Pulumi's *default* Python (3.9 in
+    pulumi-docker-containers' README), below our ``requires-python``; the deploy job's
+    ``before_script`` installs servingops there, so it takes a ``pulumi-python-3.X`` image."""
+    assert main(["init", str(tmp_path / "p")]) == 0
+    jobs = yaml.safe_load((tmp_path / "p" / ".gitlab-ci.yml").read_text())
+    image, _, tag = jobs["deploy"]["image"].partition(":")
+    assert tag == metadata.version("pulumi")
+    prefix = "pulumi/pulumi-python-"
+    assert image.startswith(prefix), image
+    requires = SpecifierSet(metadata.metadata("servingops")["Requires-Python"])
+    assert f"{image.removeprefix(prefix)}.0" in requires
