@@ -55,6 +55,10 @@ WORKLOAD_SIZES = ("Small", "Medium", "Large")
 T = TypeVar("T")
 _START = Position(1, 1)
 _ENABLED_SECTIONS = ("usage_tracking_config", "inference_table_config", "fallback_config")
+_SHAPE_HINT = (
+    "a policy is a mapping of optional keys (name, allowed_tiers, forbid_plaintext, …);"
+    " see schemas/policy.schema.json"
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def load_policy(file: str | Path) -> tuple[Policy | None, list[Diagnostic]]:
     policy file's own lines (unreadable file, YAML syntax, schema violations)."""
     name = str(file)
     try:
-        doc = parse_yaml(Path(file).read_text("utf-8"))
+        doc = parse_yaml(Path(file).read_text("utf-8"), empty_hint=_SHAPE_HINT)
     except YamlProblem as err:
         return None, [_policy_problem(name, err.message, err.hint, err.pos)]
     except (OSError, UnicodeDecodeError) as err:
@@ -153,7 +157,11 @@ def _policy_problem(file: str, message: str, hint: str, pos: Position = _START) 
 
 
 def _as_policy_rule(d: Diagnostic) -> Diagnostic:
+    """A schema finding as a ``policy-file/...`` one, with a hint about policies (the
+    schema renderer's hint for a root that is not a mapping speaks of endpoint files)."""
     hint = d.hint or "see schemas/policy.schema.json for the keys a policy takes"
+    if d.json_path == "$" and d.rule == "schema/type":
+        hint = _SHAPE_HINT
     return Diagnostic(
         d.file, d.line, d.col, d.severity, d.message, f"policy-file/{d.rule}", d.json_path, hint
     )
