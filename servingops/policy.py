@@ -173,19 +173,24 @@ Violation = tuple[YamlPath, str, str, str]
 """(path in the endpoint file, rule key, message, hint)."""
 
 
-def check_policy(policy: Policy, specs: list[EndpointSpec]) -> list[Diagnostic]:
+def check_policy(
+    policy: Policy, specs: list[EndpointSpec], overlay_file: str | Path | None = None
+) -> list[Diagnostic]:
     """Every violation of ``policy`` by ``specs``, at the line of each endpoint's file
-    (``spec.source``; line 1 when the file cannot be read again)."""
+    (``spec.source``; line 1 when the file cannot be read again) — or, for ``specs``
+    that ``overlay_file`` (the stack's ``servingops:overlay``) was merged into, at the
+    overlay's line where the overlay set the offending value."""
+    overlay = (str(overlay_file), _positions(str(overlay_file))) if overlay_file else None
     out: list[Diagnostic] = []
     for spec in specs:
         doc = _positions(spec.source)
         for path, key, message, hint in _violations(policy, spec):
             if policy.waived(spec.name, key):
                 continue
-            pos = _place(doc, path)
+            file, pos = _locate(spec, path, doc, overlay)
             out.append(
                 Diagnostic(
-                    file=spec.source or spec.name,
+                    file=file,
                     line=pos.line,
                     col=pos.col,
                     severity=ERROR,
@@ -198,11 +203,14 @@ def check_policy(policy: Policy, specs: list[EndpointSpec]) -> list[Diagnostic]:
     return out
 
 
-def apply_policy(file: str | Path, specs: list[EndpointSpec]) -> list[Diagnostic]:
-    """Load the policy in ``file`` and check ``specs`` against it: the policy file's own
-    problems when it is unusable, else every violation (both as findings)."""
+def apply_policy(
+    file: str | Path, specs: list[EndpointSpec], overlay_file: str | Path | None = None
+) -> list[Diagnostic]:
+    """Load the policy in ``file`` and check ``specs`` (overlaid with ``overlay_file``, if
+    given) against it: the policy file's own problems when it is unusable, else every
+    violation (both as findings)."""
     policy, problems = load_policy(file)
-    return problems if policy is None else check_policy(policy, specs)
+    return problems if policy is None else check_policy(policy, specs, overlay_file)
 
 
 def _positions(source: str) -> YamlDoc:
@@ -211,6 +219,38 @@ def _positions(source: str) -> YamlDoc:
         return parse_yaml(Path(source).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, YamlProblem):
         return YamlDoc(data=None)
+
+
+def _locate(
+    spec: EndpointSpec, path: YamlPath, doc: YamlDoc, overlay: tuple[str, YamlDoc] | None
+) -> tuple[str, Position]:
+    """The file and position to blame for the value at ``path``: the overlay's entry for
+    the endpoint when it replaced a value on the way to ``path`` (overlays merge mappings
+    and replace anything else, see ``servingops.overlay``), else the endpoint file."""
+    if overlay is not None:
+        file, over = overlay
+        for depth in range(1, len(path) + 1):
+            sub = (spec.name, *path[:depth])
+            if sub not in over.keys:
+                break
+            merged = isinstance(_value_at(over.data, sub), dict) and isinstance(
+                _value_at(doc.data, path[:depth]), dict
+            )
+            if not merged:
+                return file, _place(over, (spec.name, *path))
+    return spec.source or spec.name, _place(doc, path)
+
+
+def _value_at(data: Any, path: YamlPath) -> Any:
+    """The value at ``path`` in parsed YAML ``data`` (None where there is none)."""
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _place(doc: YamlDoc, path: YamlPath) -> Position:

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from servingops.policy import load_policy
+from servingops.diagnostics import Diagnostic
+from servingops.loader import load_endpoints
+from servingops.model import EndpointSpec
+from servingops.overlay import apply_overlay, load_overlay
+from servingops.policy import apply_policy, load_policy
 
 
 @pytest.mark.parametrize(
@@ -24,3 +28,77 @@ def test_a_policy_that_is_not_a_mapping_gets_a_policy_hint(tmp_path: Path, text:
     assert d.rule.startswith("policy-file")
     assert "endpoint" not in d.hint
     assert "policy" in d.hint and "schemas/policy.schema.json" in d.hint
+
+
+# --- a stack overlay (servingops:overlay) changes what the policy sees ------------------
+
+LLAMA = """\
+name: llama
+tier: provisioned
+task: llm/v1/chat
+served_entities:
+  - name: l
+    entity_name: system.ai.meta_llama_v3_3_70b_instruct
+    entity_version: "2"
+    min_provisioned_throughput: 0
+    max_provisioned_throughput: 19000
+    scale_to_zero_enabled: true
+ai_gateway:
+  usage_tracking_config: {enabled: true}
+  rate_limits:
+    - {key: user, calls: 120, renewal_period: minute}
+tags: {team: platform}
+"""
+
+OVERLAY = """\
+llama:
+  tags: {env: prod}
+  ai_gateway:
+    rate_limits: []
+  served_entities:
+    - name: l
+      entity_name: system.ai.meta_llama_v3_3_70b_instruct
+      entity_version: "2"
+      min_provisioned_throughput: 0
+      max_provisioned_throughput: 95000
+      scale_to_zero_enabled: true
+"""
+
+POLICY = """\
+max_provisioned_throughput: 19000
+required_gateway: [usage_tracking_config, rate_limits]
+required_tags: [team, cost-center]
+"""
+
+
+def _overlaid_findings(tmp_path: Path) -> list[Diagnostic]:
+    (tmp_path / "llama.yaml").write_text(LLAMA)
+    (tmp_path / "prod-overlay.yaml").write_text(OVERLAY)
+    (tmp_path / "prod.yaml").write_text(POLICY)
+    result = load_endpoints([tmp_path / "llama.yaml"])
+    assert result.ok, result.report.diagnostics
+    [spec] = result.specs
+    override = load_overlay(str(tmp_path / "prod-overlay.yaml"))["llama"]
+    overlaid = EndpointSpec.from_mapping(apply_overlay(dict(spec.raw), override), spec.source)
+    return apply_policy(
+        tmp_path / "prod.yaml", [overlaid], overlay_file=tmp_path / "prod-overlay.yaml"
+    )
+
+
+def test_a_violation_the_overlay_makes_is_placed_in_the_overlay(tmp_path: Path) -> None:
+    """The file says 19000 and has rate limits; the overlay raises the band to 95000 and
+    clears the limits: those findings point at the overlay's lines, not the file's."""
+    found = {d.rule: d for d in _overlaid_findings(tmp_path)}
+    overlay = str(tmp_path / "prod-overlay.yaml")
+    band = found["policy/max_provisioned_throughput"]
+    assert (band.file, band.line, band.col) == (overlay, 10, 35)
+    limits = found["policy/required_gateway"]
+    assert (limits.file, limits.line) == (overlay, 4)
+
+
+def test_a_violation_the_file_makes_stays_in_the_file(tmp_path: Path) -> None:
+    """The overlay merges ``tags: {env: prod}`` into the file's tags: the missing
+    ``cost-center`` is the file's, at its ``tags`` line."""
+    [tags] = [d for d in _overlaid_findings(tmp_path) if d.rule == "policy/required_tags"]
+    assert (tags.file, tags.line) == (str(tmp_path / "llama.yaml"), 15)
+    assert "cost-center" in tags.message
