@@ -56,3 +56,17 @@ def test_gitlab_deploy_image_runs_a_python_the_package_supports(tmp_path: Path) 
     assert image.startswith(prefix), image
     requires = SpecifierSet(metadata.metadata("servingops")["Requires-Python"])
     assert f"{image.removeprefix(prefix)}.0" in requires
+
+
+def test_pr_workflow_comments_only_where_the_token_may(tmp_path: Path) -> None:
+    """A fork's pull request gets a read-only GITHUB_TOKEN, so ``gh pr comment`` fails
+    there (and with it the job the README says works for forks): the comment step runs
+    for same-repository pull requests, and every run puts the review in the job summary."""
+    assert main(["init", str(tmp_path / "p")]) == 0
+    flow = yaml.safe_load((tmp_path / "p" / ".github" / "workflows" / "pr.yml").read_text())
+    steps = flow["jobs"]["review"]["steps"]
+    [comment] = [s for s in steps if "gh pr comment" in s.get("run", "")]
+    assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    [summary] = [s for s in steps if 'review.md >> "$GITHUB_STEP_SUMMARY"' in s.get("run", "")]
+    assert "if" not in summary
+    assert steps.index(summary) < steps.index(comment)
