@@ -71,8 +71,9 @@ def init_project(
     """Write the project into ``directory`` (created if missing); return the written paths.
 
     Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
-    written), unless ``force``; when ``directory`` is a file; and for a ``name`` Pulumi
-    would refuse (letters, digits, ``-``, ``_`` and ``.`` only, at most 100 characters).
+    written), unless ``force``; when ``directory`` or a folder it needs is a file; and for
+    a ``name`` Pulumi would refuse (letters, digits, ``-``, ``_`` and ``.`` only, at most
+    100 characters).
     """
     root = Path(directory)
     if root.exists() and not root.is_dir():
@@ -83,6 +84,7 @@ def init_project(
             hint=f"use letters, digits, '-', '_' and '.', at most {_NAME_MAX} characters",
         )
     files = project_files(name or project_name(root))
+    _refuse_blocked_folders(root, files)
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing and not force:
         raise ToolError(
@@ -96,6 +98,18 @@ def init_project(
         target.write_text(item.text, "utf-8")
         written.append(target)
     return written
+
+
+def _refuse_blocked_folders(root: Path, files: list[ProjectFile]) -> None:
+    """Raise ``ToolError`` when a folder the project needs (``endpoints``, ``.github`` …)
+    exists as a file: ``--force`` replaces files, never a file by a folder."""
+    folders = {root / parent for f in files for parent in PurePosixPath(f.path).parents}
+    for folder in sorted(folders):
+        if folder.exists() and not folder.is_dir():
+            raise ToolError(
+                f"{folder} is a file, where the project needs a folder",
+                hint="move it away and run init again",
+            )
 
 
 def project_name(directory: Path) -> str:

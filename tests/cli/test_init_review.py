@@ -70,3 +70,17 @@ def test_pr_workflow_comments_only_where_the_token_may(tmp_path: Path) -> None:
     [summary] = [s for s in steps if 'review.md >> "$GITHUB_STEP_SUMMARY"' in s.get("run", "")]
     assert "if" not in summary
     assert steps.index(summary) < steps.index(comment)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_init_refuses_a_file_where_it_needs_a_folder_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], force: bool
+) -> None:
+    """``endpoints`` is a file in the target: before, ``.github/`` and ``Pulumi.yaml`` were
+    written, then an "internal error: FileExistsError" (exit 2) stopped half-way."""
+    (tmp_path / "endpoints").write_text("not a folder\n")
+    assert main(["init", str(tmp_path), *(["--force"] if force else [])]) == 1
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert f"{tmp_path / 'endpoints'} is a file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["endpoints"]
