@@ -91,13 +91,18 @@ def init_project(
             f"{root}: would overwrite {', '.join(existing)}",
             hint="move them away, or re-run with --force to overwrite them",
         )
-    written = []
-    for item in files:
-        target = root / item.path
+    return [_write(root / item.path, item.text) for item in files]
+
+
+def _write(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` (folders created); ``ToolError`` naming it on failure."""
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(item.text, "utf-8")
-        written.append(target)
-    return written
+        target.write_text(text, "utf-8")
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise ToolError(f"cannot write {target}: {reason}", hint="check the folder") from None
+    return target
 
 
 def _refuse_blocked_folders(root: Path, files: list[ProjectFile]) -> None:

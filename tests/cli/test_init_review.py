@@ -84,3 +84,18 @@ def test_init_refuses_a_file_where_it_needs_a_folder_and_writes_nothing(
     assert "internal error" not in err
     assert f"{tmp_path / 'endpoints'} is a file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["endpoints"]
+
+
+def test_init_that_cannot_write_says_which_file_without_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only or full disk is the environment, not a bug: exit 1 naming the file."""
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    assert main(["init", str(tmp_path / "p")]) == 1
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert "cannot write" in err and "Permission denied" in err
