@@ -4,7 +4,8 @@ The files come from package data (``servingops/templates/project``, read with
 ``importlib.resources``), so an installed wheel is all it needs:
 
 * ``Pulumi.yaml`` and ``__main__.py`` (the program is ``providers.program`` from the
-  installed package), ``requirements.txt`` (servingops pinned to this version);
+  installed package), ``Pulumi.prod.yaml`` (the stack the CI templates deploy, with the
+  prod policy), ``requirements.txt`` (servingops pinned to this version);
 * ``endpoints/chat.yaml`` (one example, with the ``yaml-language-server`` modeline),
   ``schemas/*.schema.json`` (copies of the schemas this version validates with, for
   editors), ``policies/dev.yaml`` and ``policies/prod.yaml``;

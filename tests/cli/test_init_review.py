@@ -99,3 +99,15 @@ def test_init_that_cannot_write_says_which_file_without_internal_error(
     err = capsys.readouterr().err
     assert "internal error" not in err
     assert "cannot write" in err and "Permission denied" in err
+
+
+def test_the_stack_the_ci_templates_deploy_gets_the_prod_policy(tmp_path: Path) -> None:
+    """main.yml and .gitlab-ci.yml run ``pulumi up --stack prod``; Pulumi.yaml's project
+    default is the dev policy, so without a stack setting prod would be checked against
+    dev (no provider, model or gateway rules). init writes ``Pulumi.prod.yaml``."""
+    assert main(["init", str(tmp_path / "p")]) == 0
+    project = tmp_path / "p"
+    for ci in (".github/workflows/main.yml", ".gitlab-ci.yml"):
+        assert "pulumi up --yes --refresh --stack prod" in (project / ci).read_text()
+    stack = yaml.safe_load((project / "Pulumi.prod.yaml").read_text())
+    assert stack == {"config": {"servingops:policy": "policies/prod.yaml"}}
