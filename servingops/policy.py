@@ -55,6 +55,8 @@ WORKLOAD_SIZES = ("Small", "Medium", "Large")
 T = TypeVar("T")
 _START = Position(1, 1)
 _ENABLED_SECTIONS = ("usage_tracking_config", "inference_table_config", "fallback_config")
+_DIRECTIONS = ("input", "output")
+_WANTED = {"rate_limits": "a non-empty section", "guardrails": "a guardrail that is on"}
 _SHAPE_HINT = (
     "a policy is a mapping of optional keys (name, allowed_tiers, forbid_plaintext, …);"
     " see schemas/policy.schema.json"
@@ -295,19 +297,37 @@ def _gateway(policy: Policy, spec: EndpointSpec) -> Iterator[Violation]:
         value = gateway.section(section) if gateway is not None else None
         if _section_on(section, value):
             continue
-        what = "an enabled" if section in _ENABLED_SECTIONS else "a non-empty"
+        what = _WANTED.get(section, "an enabled section")
         yield (
             ("ai_gateway", section),
             "required_gateway",
-            f"ai_gateway.{section} is required ({what} section)",
+            f"ai_gateway.{section} is required ({what})",
             _gateway_hint(section),
         )
 
 
 def _section_on(section: str, value: Any) -> bool:
+    """True when a required gateway section does something: ``enabled: true``, at least
+    one rate limit, or a guardrail that is on (see ``_guards``)."""
     if section in _ENABLED_SECTIONS:
         return isinstance(value, Mapping) and value.get("enabled") is True
+    if section == "guardrails":
+        return isinstance(value, Mapping) and any(_guards(value.get(d)) for d in _DIRECTIONS)
     return bool(value)
+
+
+def _guards(params: Any) -> bool:
+    """True when one direction's guardrail parameters turn something on: ``safety: true``,
+    ``pii.behavior`` BLOCK or MASK (NONE is off), or keywords or topics listed."""
+    if not isinstance(params, Mapping):
+        return False
+    pii = params.get("pii")
+    return (
+        params.get("safety") is True
+        or (isinstance(pii, Mapping) and pii.get("behavior") in ("BLOCK", "MASK"))
+        or bool(params.get("invalid_keywords"))
+        or bool(params.get("valid_topics"))
+    )
 
 
 def _gateway_hint(section: str) -> str:

@@ -102,3 +102,46 @@ def test_a_violation_the_file_makes_stays_in_the_file(tmp_path: Path) -> None:
     [tags] = [d for d in _overlaid_findings(tmp_path) if d.rule == "policy/required_tags"]
     assert (tags.file, tags.line) == (str(tmp_path / "llama.yaml"), 15)
     assert "cost-center" in tags.message
+
+
+# --- required_gateway: guardrails that guard nothing ----------------------------------
+
+CHAT = """\
+name: chat
+tier: external
+task: llm/v1/chat
+served_entities:
+  - name: gpt
+    external_model:
+      provider: openai
+      name: gpt-4o
+      openai_config: {{openai_api_key: "{{{{secrets/llm/openai}}}}"}}
+ai_gateway:
+  guardrails: {guardrails}
+"""
+
+
+@pytest.mark.parametrize(
+    ("guardrails", "on"),
+    [
+        ("{input: {safety: false}, output: {safety: false}}", False),
+        ("{input: {pii: {behavior: NONE}}}", False),
+        ("{input: {invalid_keywords: []}, output: {}}", False),
+        ("{output: {pii: {behavior: MASK}}}", True),
+        ("{input: {safety: true}}", True),
+        ("{input: {invalid_keywords: [password]}}", True),
+    ],
+)
+def test_required_guardrails_need_one_setting_that_is_on(
+    tmp_path: Path, guardrails: str, on: bool
+) -> None:
+    """``safety: false`` or ``pii: NONE`` everywhere turns nothing on: a policy requiring
+    guardrails is not met by them (schema: "guardrails with at least one setting")."""
+    (tmp_path / "chat.yaml").write_text(CHAT.format(guardrails=guardrails))
+    (tmp_path / "p.yaml").write_text("required_gateway: [guardrails]\n")
+    result = load_endpoints([tmp_path / "chat.yaml"])
+    assert result.ok, result.report.diagnostics
+    found = apply_policy(tmp_path / "p.yaml", result.specs)
+    assert [d.rule for d in found] == ([] if on else ["policy/required_gateway"])
+    if not on:
+        assert (found[0].line, found[0].json_path) == (11, "$.ai_gateway.guardrails")
