@@ -148,10 +148,33 @@ def load_policy(file: str | Path) -> tuple[Policy | None, list[Diagnostic]]:
         reason = getattr(err, "strerror", None) or str(err)
         hint = "check the path given to --policy or servingops:policy"
         return None, [_policy_problem(name, f"cannot read policy file: {reason}", hint)]
-    found = check_against(_validator(), doc, name)
+    found = [_as_policy_rule(d) for d in check_against(_validator(), doc, name)]
+    found = found or _blank_reasons(doc, name)
     if found:
-        return None, [_as_policy_rule(d) for d in found]
+        return None, found
     return Policy.from_mapping(doc.data, name), []
+
+
+def _blank_reasons(doc: YamlDoc, file: str) -> list[Diagnostic]:
+    """Waivers whose ``reason`` is only blanks: the schema's ``minLength`` lets them by."""
+    out = []
+    for index, waiver in enumerate(doc.data.get("waivers") or ()):
+        if not str(waiver["reason"]).strip():
+            path: YamlPath = ("waivers", index, "reason")
+            pos = doc.where(path)
+            out.append(
+                Diagnostic(
+                    file=file,
+                    line=pos.line,
+                    col=pos.col,
+                    severity=ERROR,
+                    message="a waiver's 'reason' is blank",
+                    rule="policy-file/waiver-reason",
+                    json_path=json_path(path),
+                    hint="write why the exception is accepted, for reviewers",
+                )
+            )
+    return out
 
 
 def _policy_problem(file: str, message: str, hint: str, pos: Position = _START) -> Diagnostic:

@@ -145,3 +145,18 @@ def test_required_guardrails_need_one_setting_that_is_on(
     assert [d.rule for d in found] == ([] if on else ["policy/required_gateway"])
     if not on:
         assert (found[0].line, found[0].json_path) == (11, "$.ai_gateway.guardrails")
+
+
+def test_a_waiver_reason_of_blanks_is_no_reason(tmp_path: Path) -> None:
+    """The schema wants a reason "so the file says why"; ``reason: "  "`` says nothing."""
+    file = tmp_path / "p.yaml"
+    file.write_text(
+        "waivers:\n"
+        "  - {endpoints: [a], rules: [allowed_models], reason: ok}\n"
+        '  - {endpoints: [b], rules: [allowed_models], reason: "   "}\n'
+    )
+    policy, [d] = load_policy(file)
+    assert policy is None
+    assert (d.file, d.line, d.col) == (str(file), 3, 55)
+    assert d.json_path == "$.waivers[1].reason"
+    assert d.rule.startswith("policy-file") and "why" in d.hint
