@@ -72,10 +72,13 @@ def init_project(
     """Write the project into ``directory`` (created if missing); return the written paths.
 
     Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
-    written), unless ``force``; when ``directory`` or a folder it needs is a file; and for
+    written), unless ``force``; when ``directory`` is empty (an unset ``$DIR``: say
+    ``.`` for the current folder) or it or a folder it needs is a file; and for
     a ``name`` Pulumi would refuse (letters, digits, ``-``, ``_`` and ``.`` only, at most
     100 characters).
     """
+    if not str(directory):
+        raise ToolError("the folder to write into is empty", hint="give it, e.g. `init .`")
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise ToolError(f"{root} is not a folder", hint="give the folder to create the project in")

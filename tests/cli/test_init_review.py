@@ -111,3 +111,16 @@ def test_the_stack_the_ci_templates_deploy_gets_the_prod_policy(tmp_path: Path) 
         assert "pulumi up --yes --refresh --stack prod" in (project / ci).read_text()
     stack = yaml.safe_load((project / "Pulumi.prod.yaml").read_text())
     assert stack == {"config": {"servingops:policy": "policies/prod.yaml"}}
+
+
+def test_init_refuses_an_empty_folder_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``servingops init --force "$DIR"`` with DIR unset must not overwrite the current
+    folder's .gitignore, CI files and Pulumi.yaml."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitignore").write_text("mine\n")
+    assert main(["init", "--force", ""]) == 1
+    assert "empty" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
+    assert (tmp_path / ".gitignore").read_text() == "mine\n"
