@@ -32,7 +32,7 @@ from servingops.policy import apply_policy
 def declare_endpoints() -> None:
     """Declare every endpoint of the configured folder; stop with file:line on bad input."""
     cfg = pulumi.Config("servingops")
-    specs = enforce_policy(cfg.get("policy"), _load(cfg))
+    specs = enforce_policy(cfg.get("policy"), _load(cfg), cfg.get("overlay"))
     provider = EndpointProvider(
         deadline_seconds=cfg.get_float("deadlineSeconds"),
         adopt=cfg.get_bool("adopt") is True,
@@ -62,12 +62,16 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     return [_overlaid(spec, overlay_file, allow) for spec in result.specs]
 
 
-def enforce_policy(policy_file: str | None, specs: list[EndpointSpec]) -> list[EndpointSpec]:
+def enforce_policy(
+    policy_file: str | None, specs: list[EndpointSpec], overlay_file: str | None = None
+) -> list[EndpointSpec]:
     """``specs`` unchanged when they pass the stack's policy (none set: no check); else stop
-    with every violation at its endpoint file's line (or the policy file's own problems)."""
+    with every violation at its endpoint file's line — the overlay's line where the
+    stack's overlay set the value — or the policy file's own problems."""
     if not policy_file:
         return specs
-    report = Report(diagnostics=apply_policy(policy_file, specs), files=len(specs))
+    found = apply_policy(policy_file, specs, overlay_file or None)
+    report = Report(diagnostics=found, files=len(specs))
     if report.errors:
         raise pulumi.RunError(f"policy {policy_file} is not met:\n" + format_text(report))
     return specs

@@ -4,7 +4,8 @@ The files come from package data (``servingops/templates/project``, read with
 ``importlib.resources``), so an installed wheel is all it needs:
 
 * ``Pulumi.yaml`` and ``__main__.py`` (the program is ``providers.program`` from the
-  installed package), ``requirements.txt`` (servingops pinned to this version);
+  installed package), ``Pulumi.prod.yaml`` (the stack the CI templates deploy, with the
+  prod policy), ``requirements.txt`` (servingops pinned to this version);
 * ``endpoints/chat.yaml`` (one example, with the ``yaml-language-server`` modeline),
   ``schemas/*.schema.json`` (copies of the schemas this version validates with, for
   editors), ``policies/dev.yaml`` and ``policies/prod.yaml``;
@@ -37,6 +38,8 @@ PULUMI_VERSION = metadata.version("pulumi")
 (pinned in pyproject.toml; the CLI must match it, see README "The Pulumi engine")."""
 
 _NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+_NAME_MAX = 100
+"""Pulumi: "project names are limited to 100 characters"."""
 
 
 @dataclass(frozen=True)
@@ -69,36 +72,59 @@ def init_project(
     """Write the project into ``directory`` (created if missing); return the written paths.
 
     Raises ``ToolError`` (exit 1) naming every file that exists already (nothing is
-    written), unless ``force``; when ``directory`` is a file; and for a ``name`` Pulumi
-    would refuse (letters, digits, ``-``, ``_`` and ``.`` only).
+    written), unless ``force``; when ``directory`` is empty (an unset ``$DIR``: say
+    ``.`` for the current folder) or it or a folder it needs is a file; and for
+    a ``name`` Pulumi would refuse (letters, digits, ``-``, ``_`` and ``.`` only, at most
+    100 characters).
     """
+    if not str(directory):
+        raise ToolError("the folder to write into is empty", hint="give it, e.g. `init .`")
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise ToolError(f"{root} is not a folder", hint="give the folder to create the project in")
-    if name is not None and (not name or _NAME.search(name)):
+    if name is not None and (not name or _NAME.search(name) or len(name) > _NAME_MAX):
         raise ToolError(
             f"'{name}' is not a Pulumi project name",
-            hint="use letters, digits, '-', '_' and '.'",
+            hint=f"use letters, digits, '-', '_' and '.', at most {_NAME_MAX} characters",
         )
     files = project_files(name or project_name(root))
+    _refuse_blocked_folders(root, files)
     existing = [f.path for f in files if (root / f.path).exists()]
     if existing and not force:
         raise ToolError(
             f"{root}: would overwrite {', '.join(existing)}",
             hint="move them away, or re-run with --force to overwrite them",
         )
-    written = []
-    for item in files:
-        target = root / item.path
+    return [_write(root / item.path, item.text) for item in files]
+
+
+def _write(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` (folders created); ``ToolError`` naming it on failure."""
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(item.text, "utf-8")
-        written.append(target)
-    return written
+        target.write_text(text, "utf-8")
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise ToolError(f"cannot write {target}: {reason}", hint="check the folder") from None
+    return target
+
+
+def _refuse_blocked_folders(root: Path, files: list[ProjectFile]) -> None:
+    """Raise ``ToolError`` when a folder the project needs (``endpoints``, ``.github`` …)
+    exists as a file: ``--force`` replaces files, never a file by a folder."""
+    folders = {root / parent for f in files for parent in PurePosixPath(f.path).parents}
+    for folder in sorted(folders):
+        if folder.exists() and not folder.is_dir():
+            raise ToolError(
+                f"{folder} is a file, where the project needs a folder",
+                hint="move it away and run init again",
+            )
 
 
 def project_name(directory: Path) -> str:
-    """A Pulumi project name from the folder's name (letters, digits, ``_ . -``)."""
-    cleaned = _NAME.sub("-", directory.resolve().name).strip("-.")
+    """A Pulumi project name from the folder's name (letters, digits, ``_ . -``; at most
+    100 characters). ``Pulumi.yaml`` quotes it, so a folder ``2026`` stays a string."""
+    cleaned = _NAME.sub("-", directory.resolve().name)[:_NAME_MAX].strip("-.")
     return cleaned or "endpoints"
 
 

@@ -64,8 +64,12 @@ class YamlProblem(Exception):
         self.hint = hint
 
 
-def parse_yaml(text: str) -> YamlDoc:
-    """Parse exactly one YAML document from ``text``; raise YamlProblem otherwise."""
+ENDPOINT_SHAPE_HINT = "an endpoint file is a mapping with at least name, tier and task"
+
+
+def parse_yaml(text: str, *, empty_hint: str = ENDPOINT_SHAPE_HINT) -> YamlDoc:
+    """Parse exactly one YAML document from ``text``; raise YamlProblem otherwise
+    (``empty_hint`` is the hint when there is no content: what the file should hold)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise YamlProblem(
             f"file is too large ({len(text) / 1e6:.1f} MB; the limit is 1 MB)",
@@ -77,7 +81,7 @@ def parse_yaml(text: str) -> YamlDoc:
         raise YamlProblem(
             "file has no YAML content",
             Position(1, 1),
-            "an endpoint file is a mapping with at least name, tier and task",
+            empty_hint,
         )
     doc = YamlDoc(data=None)
     doc.data = _Builder(doc).build(node, ())

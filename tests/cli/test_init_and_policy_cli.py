@@ -21,6 +21,7 @@ GENERATED = {
     ".gitlab-ci.yml",
     ".pre-commit-config.yaml",
     "Pulumi.yaml",
+    "Pulumi.prod.yaml",
     "__main__.py",
     "endpoints/chat.yaml",
     "policies/dev.yaml",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from providers.program import enforce_policy
+from providers.program import _overlaid, enforce_policy
 from servingops.loader import load_endpoints
 from servingops.model import EndpointSpec
 
@@ -47,3 +47,27 @@ def test_unusable_policy_file_stops_the_program_at_its_line(tmp_path: Path) -> N
     with pytest.raises(pulumi.RunError) as caught:
         enforce_policy(str(policy), _specs())
     assert f"{policy}:1:19: error: 'forbid_plaintext' must be true or false" in str(caught.value)
+
+
+def test_a_violation_the_stack_overlay_makes_names_the_overlay(tmp_path: Path) -> None:
+    """``servingops:overlay`` raises llama-chat's band above the policy's limit: the
+    program's message points at the overlay's line, not at the file's (unchanged) one."""
+    overlay = tmp_path / "prod-overlay.yaml"
+    overlay.write_text(
+        "llama-chat:\n"
+        "  served_entities:\n"
+        "    - name: llama-3-3-70b\n"
+        "      entity_name: system.ai.meta_llama_v3_3_70b_instruct\n"
+        '      entity_version: "2"\n'
+        "      min_provisioned_throughput: 0\n"
+        "      max_provisioned_throughput: 95000\n"
+        "      scale_to_zero_enabled: true\n"
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text("max_provisioned_throughput: 19000\n")
+    specs = [_overlaid(spec, str(overlay), False) for spec in _specs()]
+    with pytest.raises(pulumi.RunError) as caught:
+        enforce_policy(str(policy), specs, str(overlay))
+    assert f"{overlay}:7:35: error: policy 'p': max_provisioned_throughput 95000" in str(
+        caught.value
+    )
