@@ -171,7 +171,8 @@ def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
 
 
 def response_events(response: dict[str, Any]) -> Iterator[bytes]:
-    """The SSE events of a streamed ``response``: created, items with text deltas, completed."""
+    """The SSE events of a streamed ``response``: created, items with text deltas, then
+    ``response.completed`` or (a cut answer) ``response.incomplete``."""
     seq = iter(range(1 << 30))
     start = {**response, "status": "in_progress", "output": [], "usage": None}
     yield _event("response.created", next(seq), response=start)
@@ -183,7 +184,14 @@ def response_events(response: dict[str, Any]) -> Iterator[bytes]:
         if item["type"] == "message":
             yield from _text_events(item, index, seq)
         yield _event("response.output_item.done", next(seq), output_index=index, item=item)
-    yield _event("response.completed", next(seq), response=response)
+    yield _event(_terminal_event(response), next(seq), response=response)
+
+
+def _terminal_event(response: dict[str, Any]) -> str:
+    """``response.incomplete`` for a cut answer (``status: incomplete``), else
+    ``response.completed`` (OpenAI API reference, "Streaming events"; openai-python
+    ``ResponseIncompleteEvent``: "emitted when a response finishes as incomplete")."""
+    return "response.incomplete" if response["status"] == "incomplete" else "response.completed"
 
 
 def _text_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
