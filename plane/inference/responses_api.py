@@ -171,20 +171,28 @@ def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
 
 
 def response_events(response: dict[str, Any]) -> Iterator[bytes]:
-    """The SSE events of a streamed ``response``: created, items with text deltas, then
+    """The SSE events of a streamed ``response``: ``response.created``,
+    ``response.in_progress``, each output item (``_item_events``), then
     ``response.completed`` or (a cut answer) ``response.incomplete``."""
     seq = iter(range(1 << 30))
     start = {**response, "status": "in_progress", "output": [], "usage": None}
+    start["incomplete_details"] = None
     yield _event("response.created", next(seq), response=start)
+    yield _event("response.in_progress", next(seq), response=start)
     for index, item in enumerate(response["output"]):
-        opened = {**item, "status": "in_progress"}
-        if item["type"] == "message":
-            opened["content"] = []
-        yield _event("response.output_item.added", next(seq), output_index=index, item=opened)
-        if item["type"] == "message":
-            yield from _text_events(item, index, seq)
-        yield _event("response.output_item.done", next(seq), output_index=index, item=item)
+        yield from _item_events(item, index, seq)
     yield _event(_terminal_event(response), next(seq), response=response)
+
+
+def _item_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
+    """``output_item.added`` (a message without content, a function call with empty
+    ``arguments``), the item's deltas, ``output_item.done`` with the whole item."""
+    message = item["type"] == "message"
+    empty: dict[str, Any] = {"content": []} if message else {"arguments": ""}
+    opened = {**item, "status": "in_progress", **empty}
+    yield _event("response.output_item.added", next(seq), output_index=index, item=opened)
+    yield from (_text_events if message else _argument_events)(item, index, seq)
+    yield _event("response.output_item.done", next(seq), output_index=index, item=item)
 
 
 def _terminal_event(response: dict[str, Any]) -> str:
@@ -204,6 +212,16 @@ def _text_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterat
     done = {"text": part["text"], "logprobs": []}
     yield _event("response.output_text.done", next(seq), **where, **done)
     yield _event("response.content_part.done", next(seq), **where, part=part)
+
+
+def _argument_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
+    """A function call's ``response.function_call_arguments.delta`` pieces and ``.done``."""
+    where = {"item_id": item["id"], "output_index": index}
+    for piece in split_pieces(item["arguments"]):
+        yield _event("response.function_call_arguments.delta", next(seq), **where, delta=piece)
+    yield _event(
+        "response.function_call_arguments.done", next(seq), **where, arguments=item["arguments"]
+    )
 
 
 def _event(kind: str, sequence: int, **fields: Any) -> bytes:

@@ -19,6 +19,16 @@ from openai import OpenAI
 from plane_testing import RunningPlane, running_plane
 
 CHAT = "databricks-meta-llama-3-3-70b-instruct"
+WEATHER = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather of a city",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +53,12 @@ def _events(client: OpenAI, **request: Any) -> list[Any]:
     return list(client.responses.create(model=CHAT, stream=True, **request))
 
 
+def test_stream_opens_with_created_then_in_progress(client: OpenAI) -> None:
+    types = [event.type for event in _events(client, input="hello")]
+    assert types[:2] == ["response.created", "response.in_progress"]
+    assert types[-1] == "response.completed"
+
+
 def test_cut_answer_ends_with_response_incomplete(client: OpenAI) -> None:
     events = _events(client, input="tell me a long story", max_output_tokens=3)
     last = events[-1]
@@ -50,3 +66,29 @@ def test_cut_answer_ends_with_response_incomplete(client: OpenAI) -> None:
     assert last.response.status == "incomplete"
     assert last.response.incomplete_details.reason == "max_output_tokens"
     assert "response.completed" not in [event.type for event in events]
+
+
+def test_function_call_arguments_arrive_as_deltas(client: OpenAI) -> None:
+    events = _events(client, input="weather in Paris?", tools=[WEATHER], tool_choice="required")
+    added = next(e for e in events if e.type == "response.output_item.added")
+    assert added.item.type == "function_call" and added.item.arguments == ""
+    deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
+    done = next(e for e in events if e.type == "response.function_call_arguments.done")
+    final = events[-1].response.output[0]
+    assert deltas and "".join(deltas) == done.arguments == final.arguments
+    assert done.item_id == added.item.id == final.id
+
+
+def test_stream_helper_snapshot_of_arguments_is_not_doubled(client: OpenAI) -> None:
+    with client.responses.stream(
+        model=CHAT, input="weather in Paris?", tools=[WEATHER], tool_choice="required"
+    ) as stream:
+        snapshots = [
+            event.snapshot
+            for event in stream
+            if event.type == "response.function_call_arguments.delta"
+        ]
+        final = stream.get_final_response()
+    call = final.output[0]
+    assert call.type == "function_call"
+    assert snapshots and snapshots[-1] == call.arguments
