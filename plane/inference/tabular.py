@@ -6,8 +6,10 @@ exactly one input field (MLflow pyfunc scoring server, ``mlflow/pyfunc/scoring_s
 
     dataframe_records  [{column: value}, ...]               one row per record
     dataframe_split    {columns: [...], data: [[...]], index?}  one row per data item
-    instances          [row, ...]                            one row per instance
+    instances          [row, ...] | {column: [values]}       rows / column length
     inputs             [row, ...] | {column: [values]} | scalar  rows / column length / 1
+
+(columns of one ``{column: [values]}`` object must be equally long)
 
 plus optional ``params`` (a JSON object) and the Databricks fields ``client_request_id``
 and ``usage_context``. Anything else is a 400 ``BAD_REQUEST`` naming the fields.
@@ -57,16 +59,29 @@ def _rows(field: str, value: Any) -> list[Any]:
         if not isinstance(data, list) or not isinstance(value.get("columns", []), list):
             raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
         return data
-    if field == "inputs" and isinstance(value, dict):
-        columns = list(value.values())
-        if columns and all(isinstance(c, list) for c in columns):
-            return [list(row) for row in zip(*columns, strict=False)]
-        return [value]
+    if isinstance(value, dict):
+        return _column_rows(field, value)
     if isinstance(value, list):
         return value
     if field == "instances":
-        raise bad_request("'instances' must be a list of rows.")
+        raise bad_request("'instances' must be a list of rows or a {column: [values]} object.")
     return [value]
+
+
+def _column_rows(field: str, value: dict[str, Any]) -> list[Any]:
+    """The rows of ``instances`` / ``inputs`` given as ``{column: [values]}`` (one row when
+    a column is not a list); columns of different lengths are a 400, as in MLflow's
+    ``parse_instances_data`` ("The length of values for each input/column name are not
+    the same")."""
+    columns = list(value.values())
+    if not columns or not all(isinstance(c, list) for c in columns):
+        return [value]
+    lengths = {key: len(column) for key, column in value.items()}
+    if len(set(lengths.values())) > 1:
+        raise bad_request(
+            f"'{field}' columns must have the same number of values; got lengths {lengths}."
+        )
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _score(model: str, row: Any) -> float:
