@@ -8,7 +8,8 @@ chat engine (offline or forwarded), and the ``chat.completion`` turned back into
     request   {model, input: str | [items], instructions?, max_output_tokens?,
                temperature?, top_p?, tools?: [{type: function, name, parameters}],
                tool_choice?, stream?, metadata?}
-    items     {role, content: str | [{type: input_text|output_text, text}]} (message),
+    items     {role: user|assistant|system|developer (→ system), content: str |
+               [{type: input_text|output_text, text}]} (message),
               {type: function_call, call_id, name, arguments},
               {type: function_call_output, call_id, output}
     response  {id: resp_..., object: response, created_at, status: completed|incomplete,
@@ -33,6 +34,8 @@ from plane.inference.tokens import split_pieces
 __all__ = ["response_events", "to_chat_request", "to_response"]
 
 _STATEFUL = ("previous_response_id", "conversation", "background")
+_ROLES = ("user", "assistant", "system", "developer")
+"""Message item roles (openai-python ``EasyInputMessageParam.role``)."""
 _PASSED = {"temperature": "temperature", "top_p": "top_p", "max_output_tokens": "max_tokens"}
 
 
@@ -74,7 +77,9 @@ def _messages(value: Any) -> list[dict[str, Any]]:
             raise invalid_value(f"`input[{i}]` must be an object")
         kind = item.get("type", "message")
         if kind == "message":
-            out.append({"role": item.get("role"), "content": _text(item.get("content"), i)})
+            out.append(
+                {"role": _role(item.get("role"), i), "content": _text(item.get("content"), i)}
+            )
         elif kind == "function_call":
             call = {"name": item.get("name"), "arguments": item.get("arguments") or "{}"}
             tool_call = {"id": item.get("call_id"), "type": "function", "function": call}
@@ -86,6 +91,15 @@ def _messages(value: Any) -> list[dict[str, Any]]:
         else:
             raise invalid_value(f"`input[{i}].type` {kind!r} is not supported here")
     return out
+
+
+def _role(role: Any, index: int) -> str:
+    """The chat role of a message item: ``developer`` instructions become ``system``."""
+    if role not in _ROLES:
+        raise invalid_value(
+            f"`input[{index}].role` must be one of {', '.join(_ROLES)}; got {role!r}"
+        )
+    return "system" if role == "developer" else str(role)
 
 
 def _text(content: Any, index: int) -> str:

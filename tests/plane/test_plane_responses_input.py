@@ -1,0 +1,53 @@
+"""Responses API input items through the OpenAI client: roles and errors in its own terms.
+
+openai-python ``types/responses/easy_input_message_param.py``: a message item's ``role`` is
+required and one of ``user``, ``assistant``, ``system``, ``developer`` ("Instructions
+given with the `developer` or `system` role take precedence over instructions given with
+the `user` role").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+from plane_testing import RunningPlane, running_plane
+
+CHAT = "databricks-meta-llama-3-3-70b-instruct"
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[OpenAI]:
+    for key in list(os.environ):
+        if key.startswith("OPENAI_"):
+            monkeypatch.delenv(key)
+    with running_plane(tmp_path, settle_seconds=0) as plane:
+        yield _client(plane)
+
+
+def _client(plane: RunningPlane) -> OpenAI:
+    return OpenAI(base_url=f"{plane.url}/serving-endpoints", api_key=plane.token, max_retries=0)
+
+
+def test_developer_role_is_an_instruction(client: OpenAI) -> None:
+    items: Any = [
+        {"role": "developer", "content": "Answer in one word."},
+        {"role": "user", "content": "Hello?"},
+    ]
+    response = client.responses.create(model=CHAT, input=items)
+    assert response.status == "completed" and response.output_text
+
+
+@pytest.mark.parametrize("role", [None, "robot"])
+def test_a_message_without_a_valid_role_names_the_input_item(client: OpenAI, role: Any) -> None:
+    item = {"content": "hi"} if role is None else {"role": role, "content": "hi"}
+    items: Any = [{"role": "user", "content": "first"}, item]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=CHAT, input=items)
+    message = str(caught.value)
+    assert "input[1].role" in message and "developer" in message
+    assert "messages[" not in message
