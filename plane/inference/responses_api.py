@@ -51,19 +51,35 @@ def to_chat_request(body: dict[str, Any]) -> dict[str, Any]:
             raise invalid_value("`instructions` must be a string")
         messages.append({"role": "system", "content": instructions})
     messages += _messages(body.get("input"))
+    _check_max_output_tokens(body.get("max_output_tokens"))
     chat: dict[str, Any] = {"messages": messages}
     for ours, theirs in _PASSED.items():
         if body.get(ours) is not None:
             chat[theirs] = body[ours]
-    tools = [_tool(t, i) for i, t in enumerate(body.get("tools") or [])]
-    if tools:
-        chat["tools"] = tools
-        choice = body.get("tool_choice")
-        if isinstance(choice, dict) and choice.get("type") == "function":
-            chat["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
-        elif choice is not None:
-            chat["tool_choice"] = choice
-    return chat
+    return chat | _tools(body)
+
+
+def _check_max_output_tokens(value: Any) -> None:
+    """``max_output_tokens`` is absent or a positive integer (checked here, in the
+    Responses API's own name, before it becomes the chat request's ``max_tokens``)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise invalid_value(f"`max_output_tokens` must be a positive integer; got {value!r}")
+
+
+def _tools(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat request's ``tools`` and ``tool_choice`` ({} when there are no tools)."""
+    raw = body.get("tools")
+    if raw is not None and not isinstance(raw, list):
+        raise invalid_value(f"`tools` must be a list of function tools; got {type(raw).__name__}")
+    tools = [_tool(t, i) for i, t in enumerate(raw or [])]
+    if not tools:
+        return {}
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        choice = {"type": "function", "function": {"name": choice.get("name")}}
+    return {"tools": tools} if choice is None else {"tools": tools, "tool_choice": choice}
 
 
 def _messages(value: Any) -> list[dict[str, Any]]:

@@ -51,3 +51,21 @@ def test_a_message_without_a_valid_role_names_the_input_item(client: OpenAI, rol
     message = str(caught.value)
     assert "input[1].role" in message and "developer" in message
     assert "messages[" not in message
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"max_output_tokens": 0}, "`max_output_tokens`"),
+        ({"max_output_tokens": "ten"}, "`max_output_tokens`"),
+        ({"tools": "get_weather"}, "`tools` must be a list"),
+    ],
+)
+def test_request_errors_name_the_responses_field(
+    client: OpenAI, extra: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=CHAT, input="hi", **extra)
+    message = str(caught.value)
+    assert field in message
+    assert "max_tokens" not in message and "tools[0]" not in message
