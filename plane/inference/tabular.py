@@ -11,8 +11,10 @@ exactly one input field (MLflow pyfunc scoring server, ``mlflow/pyfunc/scoring_s
 
 (columns of one ``{column: [values]}`` object must be equally long)
 
-plus optional ``params`` (a JSON object) and the Databricks fields ``client_request_id``
-and ``usage_context``. Anything else is a 400 ``BAD_REQUEST`` naming the fields.
+plus optional ``params`` (a JSON object). Other top-level fields (``client_request_id``,
+``usage_context``, the SDK's ``extra_params`` ...) are ignored, as MLflow's
+``_split_data_and_params`` keeps only the input fields and ``params``; zero or two input
+fields are a 400 ``BAD_REQUEST`` naming the fields received.
 """
 
 from __future__ import annotations
@@ -28,14 +30,12 @@ __all__ = ["CUSTOM", "INPUT_FIELDS", "predict"]
 CUSTOM = "custom"
 """``QueryContext.task`` of a custom-model endpoint (it has no ``llm/v1/*`` task)."""
 INPUT_FIELDS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-EXTRA_FIELDS = ("params", "client_request_id", "usage_context")
 
 
 def predict(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any]:
     """``{"predictions": [...]}`` for a scoring-protocol ``body``; 400 on another shape."""
     given = [key for key in INPUT_FIELDS if key in body]
-    unknown = sorted(key for key in body if key not in INPUT_FIELDS + EXTRA_FIELDS)
-    if len(given) != 1 or unknown:
+    if len(given) != 1:
         raise bad_request(
             f"Invalid input for custom-model endpoint '{ctx.endpoint_name}'. The input must "
             "be a JSON dictionary with exactly one of the input fields "

@@ -62,3 +62,15 @@ def test_columns_of_different_lengths_are_refused(client, field: str) -> None:
     assert answer.json()["error_code"] == "BAD_REQUEST"
     assert "same number of values" in answer.json()["message"]
     assert f"'{field}'" in answer.json()["message"]
+
+
+def test_fields_besides_the_input_are_ignored_like_mlflow(client) -> None:
+    """MLflow's scoring server keeps only the four input fields and ``params``
+    (``_split_data_and_params``); the SDK's ``extra_params`` or a stray key is no error."""
+    rows = [{"age": 31}, {"age": 58}]
+    plain = client.predict(endpoint="churn", inputs={"dataframe_records": rows})
+    extra = client.predict(
+        endpoint="churn",
+        inputs={"dataframe_records": rows, "extra_params": {"seed": "1"}, "temperature": 0.5},
+    )
+    assert extra["predictions"] == plain["predictions"]
