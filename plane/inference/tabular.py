@@ -5,7 +5,8 @@
 exactly one input field (MLflow pyfunc scoring server, ``mlflow/pyfunc/scoring_server``):
 
     dataframe_records  [{column: value}, ...]               one row per record
-    dataframe_split    {columns: [...], data: [[...]], index?}  one row per data item
+    dataframe_split    {columns?, data: [[...]], index?}     one row per data item
+                       (no other keys; each row as wide as ``columns``)
     instances          [row, ...] | {column: [values]}       rows / column length
     inputs             [row, ...] | {column: [values]} | scalar  rows / column length / 1
 
@@ -55,10 +56,7 @@ def _rows(field: str, value: Any) -> list[Any]:
             raise bad_request("'dataframe_records' must be a list of {column: value} objects.")
         return value
     if field == "dataframe_split":
-        data = value.get("data") if isinstance(value, dict) else None
-        if not isinstance(data, list) or not isinstance(value.get("columns", []), list):
-            raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
-        return data
+        return _split_rows(value)
     if isinstance(value, dict):
         return _column_rows(field, value)
     if isinstance(value, list):
@@ -66,6 +64,28 @@ def _rows(field: str, value: Any) -> list[Any]:
     if field == "instances":
         raise bad_request("'instances' must be a list of rows or a {column: [values]} object.")
     return [value]
+
+
+def _split_rows(value: Any) -> list[Any]:
+    """The rows of ``dataframe_split``: ``{data, columns?, index?}`` and nothing else, each
+    list row as wide as ``columns`` (MLflow ``dataframe_from_parsed_json``, which builds
+    ``pandas.DataFrame(index=, columns=, data=)``)."""
+    data = value.get("data") if isinstance(value, dict) else None
+    columns = (value.get("columns") or []) if isinstance(value, dict) else None
+    if not isinstance(data, list) or not isinstance(columns, list):
+        raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
+    extra = sorted(set(value) - {"columns", "data", "index"})
+    if extra:
+        raise bad_request(
+            f"'dataframe_split' takes only 'columns', 'data' and 'index'; got {extra}."
+        )
+    for i, row in enumerate(data):
+        if columns and isinstance(row, list) and len(row) != len(columns):
+            raise bad_request(
+                f"'dataframe_split': {len(columns)} columns passed, but row {i} of 'data' "
+                f"has {len(row)} values."
+            )
+    return data
 
 
 def _column_rows(field: str, value: dict[str, Any]) -> list[Any]:

@@ -74,3 +74,20 @@ def test_fields_besides_the_input_are_ignored_like_mlflow(client) -> None:
         inputs={"dataframe_records": rows, "extra_params": {"seed": "1"}, "temperature": 0.5},
     )
     assert extra["predictions"] == plain["predictions"]
+
+
+@pytest.mark.parametrize(
+    ("split", "words"),
+    [
+        ({"columns": ["age", "plan"], "data": [[31, "pro"], [58]]}, ["2 columns", "row 1"]),
+        ({"colums": ["age"], "data": [[31]]}, ["'colums'", "columns", "index"]),
+    ],
+)
+def test_dataframe_split_of_the_wrong_shape_is_refused(client, split, words) -> None:
+    """MLflow ``dataframe_from_parsed_json``: only ``columns``, ``data``, ``index``, and a
+    frame pandas can build (every row as wide as ``columns``)."""
+    with pytest.raises(requests.HTTPError) as caught:
+        client.predict(endpoint="churn", inputs={"dataframe_split": split})
+    answer = caught.value.response
+    assert answer is not None and answer.status_code == 400
+    assert all(word in answer.json()["message"] for word in words), answer.json()["message"]
