@@ -7,7 +7,8 @@ chat engine (offline or forwarded), and the ``chat.completion`` turned back into
 
     request   {model, input: str | [items], instructions?, max_output_tokens?,
                temperature?, top_p?, tools?: [{type: function, name, parameters}],
-               tool_choice?, stream?, metadata?}
+               tool_choice?, text?: {format: text|json_object|json_schema}, stream?,
+               metadata?}
     items     {role: user|assistant|system|developer (→ system), content: str |
                [{type: input_text|output_text, text}]} (message),
               {type: function_call, call_id, name, arguments},
@@ -56,7 +57,7 @@ def to_chat_request(body: dict[str, Any]) -> dict[str, Any]:
     for ours, theirs in _PASSED.items():
         if body.get(ours) is not None:
             chat[theirs] = body[ours]
-    return chat | _tools(body)
+    return chat | _tools(body) | _response_format(body)
 
 
 def _check_max_output_tokens(value: Any) -> None:
@@ -80,6 +81,38 @@ def _tools(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(choice, dict) and choice.get("type") == "function":
         choice = {"type": "function", "function": {"name": choice.get("name")}}
     return {"tools": tools} if choice is None else {"tools": tools, "tool_choice": choice}
+
+
+def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """``text.format`` of a Responses request (None when absent); 400 unless an object."""
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else text
+    if fmt is not None and not isinstance(fmt, dict):
+        raise invalid_value("`text.format` must be an object: {type: text|json_object|json_schema}")
+    return fmt
+
+
+def _response_format(body: dict[str, Any]) -> dict[str, Any]:
+    """``text.format`` as the chat request's ``response_format`` ({} when absent).
+
+    ``{type: json_schema, name, schema, strict?, description?}`` (flat, openai-python
+    ``ResponseFormatTextJSONSchemaConfigParam``) becomes ``{type: json_schema,
+    json_schema: {name, schema, ...}}``; ``text`` and ``json_object`` keep their type.
+    """
+    fmt = _text_format(body)
+    if fmt is None:
+        return {}
+    kind = fmt.get("type")
+    if kind == "json_schema":
+        if not isinstance(fmt.get("name"), str) or not isinstance(fmt.get("schema"), dict):
+            raise invalid_value("`text.format` json_schema needs `name` (a string) and `schema`")
+        schema = {k: fmt[k] for k in ("name", "schema", "strict", "description") if k in fmt}
+        return {"response_format": {"type": kind, "json_schema": schema}}
+    if kind in ("text", "json_object"):
+        return {"response_format": {"type": kind}}
+    raise invalid_value(
+        f"`text.format.type` must be one of text, json_object, json_schema; got {kind!r}"
+    )
 
 
 def _messages(value: Any) -> list[dict[str, Any]]:
@@ -189,7 +222,7 @@ def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         "temperature": body.get("temperature"),
         "top_p": body.get("top_p"),
         "max_output_tokens": body.get("max_output_tokens"),
-        "text": {"format": {"type": "text"}},
+        "text": {"format": _text_format(body) or {"type": "text"}},
         "usage": {
             "input_tokens": prompt,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},

@@ -1,4 +1,4 @@
-"""Responses API input items through the OpenAI client: roles and errors in its own terms.
+"""Responses API requests through the OpenAI client: input roles, text.format, errors in its terms.
 
 openai-python ``types/responses/easy_input_message_param.py``: a message item's ``role`` is
 required and one of ``user``, ``assistant``, ``system``, ``developer`` ("Instructions
@@ -8,6 +8,7 @@ the `user` role").
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import openai
 import pytest
 from openai import OpenAI
 from plane_testing import RunningPlane, running_plane
+from pydantic import BaseModel
 
 CHAT = "databricks-meta-llama-3-3-70b-instruct"
 
@@ -69,3 +71,33 @@ def test_request_errors_name_the_responses_field(
     message = str(caught.value)
     assert field in message
     assert "max_tokens" not in message and "tools[0]" not in message
+
+
+class Forecast(BaseModel):
+    city: str
+    celsius: float
+
+
+def test_text_format_json_schema_gives_parsable_output(client: OpenAI) -> None:
+    """``client.responses.parse(text_format=Model)`` sends ``text.format`` =
+    ``{type: json_schema, name, schema, strict}`` (openai-python
+    ``ResponseFormatTextJSONSchemaConfigParam``) and parses ``output_text`` into it."""
+    response = client.responses.parse(model=CHAT, input="Weather in Oslo?", text_format=Forecast)
+    assert isinstance(response.output_parsed, Forecast)
+    assert response.text.format.type == "json_schema"
+
+
+def test_text_format_json_object_gives_a_json_object(client: OpenAI) -> None:
+    response = client.responses.create(
+        model=CHAT, input="Answer in JSON.", text={"format": {"type": "json_object"}}
+    )
+    assert isinstance(json.loads(response.output_text), dict)
+
+
+@pytest.mark.parametrize(
+    "fmt", [{"type": "yaml"}, {"type": "json_schema", "schema": {"type": "object"}}, "json"]
+)
+def test_a_malformed_text_format_names_the_field(client: OpenAI, fmt: Any) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=CHAT, input="hi", text={"format": fmt})
+    assert "text.format" in str(caught.value) and "response_format" not in str(caught.value)
