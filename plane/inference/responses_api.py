@@ -3,7 +3,8 @@
 A Responses request is turned into a chat request (``to_chat_request``), answered by the
 chat engine (offline or forwarded), and the ``chat.completion`` turned back into a
 ``response`` object (``to_response``), or into its SSE events when ``stream`` is true
-(``response_events``). Shapes follow openai-python ``types.responses``:
+(``plane.inference.responses_stream.response_events``). Shapes follow openai-python
+``types.responses``:
 
     request   {model, input: str | [items], instructions?, max_output_tokens?,
                temperature?, top_p?, tools?: [{type: function, name, parameters}],
@@ -25,14 +26,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from plane.inference.context import bad_request, invalid_value
-from plane.inference.streaming import sse_event
-from plane.inference.tokens import split_pieces
 
-__all__ = ["response_events", "to_chat_request", "to_response"]
+__all__ = ["to_chat_request", "to_response"]
 
 _STATEFUL = ("previous_response_id", "conversation", "background")
 _ROLES = ("user", "assistant", "system", "developer")
@@ -172,8 +170,32 @@ def _tool(tool: Any, index: int) -> dict[str, Any]:
 def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """The ``response`` object for a ``chat.completion`` answer to ``body``."""
     choice = (chat.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
-    output: list[dict[str, Any]] = [
+    truncated = choice.get("finish_reason") == "length"
+    return {
+        "id": f"resp_{uuid.uuid4().hex}",
+        "object": "response",
+        "created_at": int(chat.get("created") or time.time()),
+        "status": "incomplete" if truncated else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
+        "error": None,
+        "model": chat.get("model"),
+        "output": _output(choice.get("message") or {}),
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice") or "auto",
+        "tools": list(body.get("tools") or []),
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "text": {"format": _text_format(body) or {"type": "text"}},
+        "usage": _usage(chat.get("usage") or {}),
+    }
+
+
+def _output(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The output items of a chat ``message``: its function calls, else one text message."""
+    calls = [
         {
             "type": "function_call",
             "id": f"fc_{uuid.uuid4().hex}",
@@ -184,113 +206,34 @@ def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         }
         for call in message.get("tool_calls") or []
     ]
-    if not output:
-        text: dict[str, Any] = {
-            "type": "output_text",
-            "text": message.get("content") or "",
-            "annotations": [],
+    if calls:
+        return calls
+    text: dict[str, Any] = {
+        "type": "output_text",
+        "text": message.get("content") or "",
+        "annotations": [],
+    }
+    return [
+        {
+            "type": "message",
+            "id": f"msg_{uuid.uuid4().hex}",
+            "status": "completed",
+            "role": "assistant",
+            "content": [text],
         }
-        output.append(
-            {
-                "type": "message",
-                "id": f"msg_{uuid.uuid4().hex}",
-                "status": "completed",
-                "role": "assistant",
-                "content": [text],
-            }
-        )
-    truncated = choice.get("finish_reason") == "length"
-    usage = chat.get("usage") or {}
+    ]
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """Chat ``usage`` (prompt/completion tokens) in the Responses API's terms."""
     prompt, completion = (
         int(usage.get("prompt_tokens") or 0),
         int(usage.get("completion_tokens") or 0),
     )
     return {
-        "id": f"resp_{uuid.uuid4().hex}",
-        "object": "response",
-        "created_at": int(chat.get("created") or time.time()),
-        "status": "incomplete" if truncated else "completed",
-        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
-        "error": None,
-        "model": chat.get("model"),
-        "output": output,
-        "instructions": body.get("instructions"),
-        "metadata": body.get("metadata") or {},
-        "parallel_tool_calls": True,
-        "tool_choice": body.get("tool_choice") or "auto",
-        "tools": list(body.get("tools") or []),
-        "temperature": body.get("temperature"),
-        "top_p": body.get("top_p"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "text": {"format": _text_format(body) or {"type": "text"}},
-        "usage": {
-            "input_tokens": prompt,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": completion,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": prompt + completion,
-        },
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": completion,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": prompt + completion,
     }
-
-
-def response_events(response: dict[str, Any]) -> Iterator[bytes]:
-    """The SSE events of a streamed ``response``: ``response.created``,
-    ``response.in_progress``, each output item (``_item_events``), then
-    ``response.completed`` or (a cut answer) ``response.incomplete``."""
-    seq = iter(range(1 << 30))
-    start = {**response, "status": "in_progress", "output": [], "usage": None}
-    start["incomplete_details"] = None
-    yield _event("response.created", next(seq), response=start)
-    yield _event("response.in_progress", next(seq), response=start)
-    for index, item in enumerate(response["output"]):
-        yield from _item_events(item, index, seq)
-    yield _event(_terminal_event(response), next(seq), response=response)
-
-
-def _item_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
-    """``output_item.added`` (a message without content, a function call with empty
-    ``arguments``), the item's deltas, ``output_item.done`` with the whole item."""
-    message = item["type"] == "message"
-    empty: dict[str, Any] = {"content": []} if message else {"arguments": ""}
-    opened = {**item, "status": "in_progress", **empty}
-    yield _event("response.output_item.added", next(seq), output_index=index, item=opened)
-    yield from (_text_events if message else _argument_events)(item, index, seq)
-    yield _event("response.output_item.done", next(seq), output_index=index, item=item)
-
-
-def _terminal_event(response: dict[str, Any]) -> str:
-    """``response.incomplete`` for a cut answer (``status: incomplete``), else
-    ``response.completed`` (OpenAI API reference, "Streaming events"; openai-python
-    ``ResponseIncompleteEvent``: "emitted when a response finishes as incomplete")."""
-    return "response.incomplete" if response["status"] == "incomplete" else "response.completed"
-
-
-def _text_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
-    part = item["content"][0]
-    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
-    empty = {**part, "text": ""}
-    yield _event("response.content_part.added", next(seq), **where, part=empty)
-    for piece in split_pieces(part["text"]):
-        yield _event("response.output_text.delta", next(seq), **where, delta=piece, logprobs=[])
-    done = {"text": part["text"], "logprobs": []}
-    yield _event("response.output_text.done", next(seq), **where, **done)
-    yield _event("response.content_part.done", next(seq), **where, part=part)
-
-
-def _argument_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
-    """A function call's ``response.function_call_arguments.delta`` pieces and ``.done``."""
-    where = {"item_id": item["id"], "output_index": index}
-    for piece in split_pieces(item["arguments"]):
-        yield _event("response.function_call_arguments.delta", next(seq), **where, delta=piece)
-    yield _event(
-        "response.function_call_arguments.done", next(seq), **where, arguments=item["arguments"]
-    )
-
-
-def _event(kind: str, sequence: int, **fields: Any) -> bytes:
-    return (
-        b"event: "
-        + kind.encode()
-        + b"\n"
-        + sse_event({"type": kind, "sequence_number": sequence, **fields})
-    )
