@@ -27,7 +27,8 @@ from plane.errors import (
 from plane.gateway import pick_entities
 from plane.inference import QueryContext, QueryError, run_query
 from plane.inference.params import CHAT
-from plane.inference.responses_api import response_events, to_chat_request, to_response
+from plane.inference.responses_api import to_chat_request, to_response
+from plane.inference.responses_stream import response_events
 from plane.inference.tabular import CUSTOM
 from plane.middleware import drop_connection, fault_error
 from plane.resource import EndpointResource, StoredConfig

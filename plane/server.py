@@ -16,6 +16,7 @@ import shlex
 import signal
 import socket
 import sys
+import tempfile
 from pathlib import Path
 from types import FrameType
 
@@ -134,11 +135,15 @@ def connection_env(settings: PlaneSettings, url: str) -> dict[str, str]:
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """Write ``export KEY=VALUE`` lines to ``path`` atomically, mode 0600 from the start."""
+    """Write ``export KEY=VALUE`` lines to ``path`` atomically, mode 0600 from the start.
+
+    The temporary file is ``tempfile.mkstemp``'s (random name, ``O_EXCL``, 0600), so no
+    file or symlink planted next to ``path`` can receive the secrets. Raises ``OSError``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "w") as out:
             out.write(text)

@@ -3,12 +3,15 @@
 A Responses request is turned into a chat request (``to_chat_request``), answered by the
 chat engine (offline or forwarded), and the ``chat.completion`` turned back into a
 ``response`` object (``to_response``), or into its SSE events when ``stream`` is true
-(``response_events``). Shapes follow openai-python ``types.responses``:
+(``plane.inference.responses_stream.response_events``). Shapes follow openai-python
+``types.responses``:
 
     request   {model, input: str | [items], instructions?, max_output_tokens?,
                temperature?, top_p?, tools?: [{type: function, name, parameters}],
-               tool_choice?, stream?, metadata?}
-    items     {role, content: str | [{type: input_text|output_text, text}]} (message),
+               tool_choice?, text?: {format: text|json_object|json_schema}, stream?,
+               metadata?}
+    items     {role: user|assistant|system|developer (→ system), content: str |
+               [{type: input_text|output_text, text}]} (message),
               {type: function_call, call_id, name, arguments},
               {type: function_call_output, call_id, output}
     response  {id: resp_..., object: response, created_at, status: completed|incomplete,
@@ -23,16 +26,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from plane.inference.context import bad_request, invalid_value
-from plane.inference.streaming import sse_event
-from plane.inference.tokens import split_pieces
 
-__all__ = ["response_events", "to_chat_request", "to_response"]
+__all__ = ["to_chat_request", "to_response"]
 
 _STATEFUL = ("previous_response_id", "conversation", "background")
+_ROLES = ("user", "assistant", "system", "developer")
+"""Message item roles (openai-python ``EasyInputMessageParam.role``)."""
 _PASSED = {"temperature": "temperature", "top_p": "top_p", "max_output_tokens": "max_tokens"}
 
 
@@ -48,19 +50,67 @@ def to_chat_request(body: dict[str, Any]) -> dict[str, Any]:
             raise invalid_value("`instructions` must be a string")
         messages.append({"role": "system", "content": instructions})
     messages += _messages(body.get("input"))
+    _check_max_output_tokens(body.get("max_output_tokens"))
     chat: dict[str, Any] = {"messages": messages}
     for ours, theirs in _PASSED.items():
         if body.get(ours) is not None:
             chat[theirs] = body[ours]
-    tools = [_tool(t, i) for i, t in enumerate(body.get("tools") or [])]
-    if tools:
-        chat["tools"] = tools
-        choice = body.get("tool_choice")
-        if isinstance(choice, dict) and choice.get("type") == "function":
-            chat["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
-        elif choice is not None:
-            chat["tool_choice"] = choice
-    return chat
+    return chat | _tools(body) | _response_format(body)
+
+
+def _check_max_output_tokens(value: Any) -> None:
+    """``max_output_tokens`` is absent or a positive integer (checked here, in the
+    Responses API's own name, before it becomes the chat request's ``max_tokens``)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise invalid_value(f"`max_output_tokens` must be a positive integer; got {value!r}")
+
+
+def _tools(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat request's ``tools`` and ``tool_choice`` ({} when there are no tools)."""
+    raw = body.get("tools")
+    if raw is not None and not isinstance(raw, list):
+        raise invalid_value(f"`tools` must be a list of function tools; got {type(raw).__name__}")
+    tools = [_tool(t, i) for i, t in enumerate(raw or [])]
+    if not tools:
+        return {}
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        choice = {"type": "function", "function": {"name": choice.get("name")}}
+    return {"tools": tools} if choice is None else {"tools": tools, "tool_choice": choice}
+
+
+def _text_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """``text.format`` of a Responses request (None when absent); 400 unless an object."""
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else text
+    if fmt is not None and not isinstance(fmt, dict):
+        raise invalid_value("`text.format` must be an object: {type: text|json_object|json_schema}")
+    return fmt
+
+
+def _response_format(body: dict[str, Any]) -> dict[str, Any]:
+    """``text.format`` as the chat request's ``response_format`` ({} when absent).
+
+    ``{type: json_schema, name, schema, strict?, description?}`` (flat, openai-python
+    ``ResponseFormatTextJSONSchemaConfigParam``) becomes ``{type: json_schema,
+    json_schema: {name, schema, ...}}``; ``text`` and ``json_object`` keep their type.
+    """
+    fmt = _text_format(body)
+    if fmt is None:
+        return {}
+    kind = fmt.get("type")
+    if kind == "json_schema":
+        if not isinstance(fmt.get("name"), str) or not isinstance(fmt.get("schema"), dict):
+            raise invalid_value("`text.format` json_schema needs `name` (a string) and `schema`")
+        schema = {k: fmt[k] for k in ("name", "schema", "strict", "description") if k in fmt}
+        return {"response_format": {"type": kind, "json_schema": schema}}
+    if kind in ("text", "json_object"):
+        return {"response_format": {"type": kind}}
+    raise invalid_value(
+        f"`text.format.type` must be one of text, json_object, json_schema; got {kind!r}"
+    )
 
 
 def _messages(value: Any) -> list[dict[str, Any]]:
@@ -74,7 +124,9 @@ def _messages(value: Any) -> list[dict[str, Any]]:
             raise invalid_value(f"`input[{i}]` must be an object")
         kind = item.get("type", "message")
         if kind == "message":
-            out.append({"role": item.get("role"), "content": _text(item.get("content"), i)})
+            out.append(
+                {"role": _role(item.get("role"), i), "content": _text(item.get("content"), i)}
+            )
         elif kind == "function_call":
             call = {"name": item.get("name"), "arguments": item.get("arguments") or "{}"}
             tool_call = {"id": item.get("call_id"), "type": "function", "function": call}
@@ -86,6 +138,15 @@ def _messages(value: Any) -> list[dict[str, Any]]:
         else:
             raise invalid_value(f"`input[{i}].type` {kind!r} is not supported here")
     return out
+
+
+def _role(role: Any, index: int) -> str:
+    """The chat role of a message item: ``developer`` instructions become ``system``."""
+    if role not in _ROLES:
+        raise invalid_value(
+            f"`input[{index}].role` must be one of {', '.join(_ROLES)}; got {role!r}"
+        )
+    return "system" if role == "developer" else str(role)
 
 
 def _text(content: Any, index: int) -> str:
@@ -109,8 +170,32 @@ def _tool(tool: Any, index: int) -> dict[str, Any]:
 def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """The ``response`` object for a ``chat.completion`` answer to ``body``."""
     choice = (chat.get("choices") or [{}])[0]
-    message = choice.get("message") or {}
-    output: list[dict[str, Any]] = [
+    truncated = choice.get("finish_reason") == "length"
+    return {
+        "id": f"resp_{uuid.uuid4().hex}",
+        "object": "response",
+        "created_at": int(chat.get("created") or time.time()),
+        "status": "incomplete" if truncated else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
+        "error": None,
+        "model": chat.get("model"),
+        "output": _output(choice.get("message") or {}),
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice") or "auto",
+        "tools": list(body.get("tools") or []),
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "text": {"format": _text_format(body) or {"type": "text"}},
+        "usage": _usage(chat.get("usage") or {}),
+    }
+
+
+def _output(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The output items of a chat ``message``: its function calls, else one text message."""
+    calls = [
         {
             "type": "function_call",
             "id": f"fc_{uuid.uuid4().hex}",
@@ -121,87 +206,34 @@ def to_response(chat: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         }
         for call in message.get("tool_calls") or []
     ]
-    if not output:
-        text: dict[str, Any] = {
-            "type": "output_text",
-            "text": message.get("content") or "",
-            "annotations": [],
+    if calls:
+        return calls
+    text: dict[str, Any] = {
+        "type": "output_text",
+        "text": message.get("content") or "",
+        "annotations": [],
+    }
+    return [
+        {
+            "type": "message",
+            "id": f"msg_{uuid.uuid4().hex}",
+            "status": "completed",
+            "role": "assistant",
+            "content": [text],
         }
-        output.append(
-            {
-                "type": "message",
-                "id": f"msg_{uuid.uuid4().hex}",
-                "status": "completed",
-                "role": "assistant",
-                "content": [text],
-            }
-        )
-    truncated = choice.get("finish_reason") == "length"
-    usage = chat.get("usage") or {}
+    ]
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """Chat ``usage`` (prompt/completion tokens) in the Responses API's terms."""
     prompt, completion = (
         int(usage.get("prompt_tokens") or 0),
         int(usage.get("completion_tokens") or 0),
     )
     return {
-        "id": f"resp_{uuid.uuid4().hex}",
-        "object": "response",
-        "created_at": int(chat.get("created") or time.time()),
-        "status": "incomplete" if truncated else "completed",
-        "incomplete_details": {"reason": "max_output_tokens"} if truncated else None,
-        "error": None,
-        "model": chat.get("model"),
-        "output": output,
-        "instructions": body.get("instructions"),
-        "metadata": body.get("metadata") or {},
-        "parallel_tool_calls": True,
-        "tool_choice": body.get("tool_choice") or "auto",
-        "tools": list(body.get("tools") or []),
-        "temperature": body.get("temperature"),
-        "top_p": body.get("top_p"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "text": {"format": {"type": "text"}},
-        "usage": {
-            "input_tokens": prompt,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": completion,
-            "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": prompt + completion,
-        },
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": completion,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": prompt + completion,
     }
-
-
-def response_events(response: dict[str, Any]) -> Iterator[bytes]:
-    """The SSE events of a streamed ``response``: created, items with text deltas, completed."""
-    seq = iter(range(1 << 30))
-    start = {**response, "status": "in_progress", "output": [], "usage": None}
-    yield _event("response.created", next(seq), response=start)
-    for index, item in enumerate(response["output"]):
-        opened = {**item, "status": "in_progress"}
-        if item["type"] == "message":
-            opened["content"] = []
-        yield _event("response.output_item.added", next(seq), output_index=index, item=opened)
-        if item["type"] == "message":
-            yield from _text_events(item, index, seq)
-        yield _event("response.output_item.done", next(seq), output_index=index, item=item)
-    yield _event("response.completed", next(seq), response=response)
-
-
-def _text_events(item: dict[str, Any], index: int, seq: Iterator[int]) -> Iterator[bytes]:
-    part = item["content"][0]
-    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
-    empty = {**part, "text": ""}
-    yield _event("response.content_part.added", next(seq), **where, part=empty)
-    for piece in split_pieces(part["text"]):
-        yield _event("response.output_text.delta", next(seq), **where, delta=piece, logprobs=[])
-    done = {"text": part["text"], "logprobs": []}
-    yield _event("response.output_text.done", next(seq), **where, **done)
-    yield _event("response.content_part.done", next(seq), **where, part=part)
-
-
-def _event(kind: str, sequence: int, **fields: Any) -> bytes:
-    return (
-        b"event: "
-        + kind.encode()
-        + b"\n"
-        + sse_event({"type": kind, "sequence_number": sequence, **fields})
-    )

@@ -3,9 +3,9 @@
 Each event is ``data: <json>\\n\\n``. Per choice: (chat) a role chunk, then one chunk per
 token piece or per tool call, the last of them carrying ``finish_reason``; then, only when
 the request asked ``stream_options: {include_usage: true}``, one usage chunk with
-``choices: []``; then ``data: [DONE]`` (OpenAI's documented stream shape: the usage chunk
-is opt-in, and clients that read ``chunk.choices[0]`` rely on every other chunk having a
-choice).
+``choices: []`` (every earlier chunk then carries ``usage: null``); then ``data: [DONE]``
+(OpenAI's documented stream shape: the usage chunk is opt-in, and clients that read
+``chunk.choices[0]`` rely on every other chunk having a choice).
 """
 
 from __future__ import annotations
@@ -26,14 +26,17 @@ def sse_event(payload: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode("utf-8") + b"\n\n"
 
 
-def _head(response: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The id/object/created/model fields every chunk repeats."""
-    return {
+def _head(response: dict[str, Any], kind: str, include_usage: bool) -> dict[str, Any]:
+    """The id/object/created/model fields every chunk repeats, and ``usage: null`` when
+    the usage chunk was asked for (openai-python ``ChatCompletionStreamOptionsParam``:
+    "All other chunks will also include a `usage` field, but with a null value")."""
+    head = {
         "id": response.get("id"),
         "object": kind,
         "created": response.get("created"),
         "model": response.get("model"),
     }
+    return {**head, "usage": None} if include_usage else head
 
 
 def wants_usage(body: dict[str, Any]) -> bool:
@@ -44,7 +47,7 @@ def wants_usage(body: dict[str, Any]) -> bool:
 
 def stream_chat(response: dict[str, Any], include_usage: bool = False) -> Iterator[bytes]:
     """A ``chat.completion`` response replayed as ``chat.completion.chunk`` events."""
-    head = _head(response, "chat.completion.chunk")
+    head = _head(response, "chat.completion.chunk", include_usage)
     for choice in response.get("choices", []):
         for delta, finish in _chat_deltas(choice):
             chunk = {"index": choice.get("index", 0), "delta": delta, "finish_reason": finish}
@@ -68,7 +71,7 @@ def _chat_deltas(choice: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str |
 
 def stream_completion(response: dict[str, Any], include_usage: bool = False) -> Iterator[bytes]:
     """A ``text_completion`` response replayed as ``text_completion`` chunks."""
-    head = _head(response, "text_completion")
+    head = _head(response, "text_completion", include_usage)
     for choice in response.get("choices", []):
         pieces = split_pieces(choice.get("text") or "") or [""]
         for k, piece in enumerate(pieces):

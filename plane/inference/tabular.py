@@ -5,12 +5,17 @@
 exactly one input field (MLflow pyfunc scoring server, ``mlflow/pyfunc/scoring_server``):
 
     dataframe_records  [{column: value}, ...]               one row per record
-    dataframe_split    {columns: [...], data: [[...]], index?}  one row per data item
-    instances          [row, ...]                            one row per instance
+    dataframe_split    {columns?, data: [[...]], index?}     one row per data item
+                       (no other keys; each row as wide as ``columns``)
+    instances          [row, ...] | {column: [values]}       rows / column length
     inputs             [row, ...] | {column: [values]} | scalar  rows / column length / 1
 
-plus optional ``params`` (a JSON object) and the Databricks fields ``client_request_id``
-and ``usage_context``. Anything else is a 400 ``BAD_REQUEST`` naming the fields.
+(columns of one ``{column: [values]}`` object must be equally long)
+
+plus optional ``params`` (a JSON object). Other top-level fields (``client_request_id``,
+``usage_context``, the SDK's ``extra_params`` ...) are ignored, as MLflow's
+``_split_data_and_params`` keeps only the input fields and ``params``; zero or two input
+fields are a 400 ``BAD_REQUEST`` naming the fields received.
 """
 
 from __future__ import annotations
@@ -26,14 +31,12 @@ __all__ = ["CUSTOM", "INPUT_FIELDS", "predict"]
 CUSTOM = "custom"
 """``QueryContext.task`` of a custom-model endpoint (it has no ``llm/v1/*`` task)."""
 INPUT_FIELDS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-EXTRA_FIELDS = ("params", "client_request_id", "usage_context")
 
 
 def predict(ctx: QueryContext, body: dict[str, Any]) -> dict[str, Any]:
     """``{"predictions": [...]}`` for a scoring-protocol ``body``; 400 on another shape."""
     given = [key for key in INPUT_FIELDS if key in body]
-    unknown = sorted(key for key in body if key not in INPUT_FIELDS + EXTRA_FIELDS)
-    if len(given) != 1 or unknown:
+    if len(given) != 1:
         raise bad_request(
             f"Invalid input for custom-model endpoint '{ctx.endpoint_name}'. The input must "
             "be a JSON dictionary with exactly one of the input fields "
@@ -53,20 +56,52 @@ def _rows(field: str, value: Any) -> list[Any]:
             raise bad_request("'dataframe_records' must be a list of {column: value} objects.")
         return value
     if field == "dataframe_split":
-        data = value.get("data") if isinstance(value, dict) else None
-        if not isinstance(data, list) or not isinstance(value.get("columns", []), list):
-            raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
-        return data
-    if field == "inputs" and isinstance(value, dict):
-        columns = list(value.values())
-        if columns and all(isinstance(c, list) for c in columns):
-            return [list(row) for row in zip(*columns, strict=False)]
-        return [value]
+        return _split_rows(value)
+    if isinstance(value, dict):
+        return _column_rows(field, value)
     if isinstance(value, list):
         return value
     if field == "instances":
-        raise bad_request("'instances' must be a list of rows.")
+        raise bad_request("'instances' must be a list of rows or a {column: [values]} object.")
     return [value]
+
+
+def _split_rows(value: Any) -> list[Any]:
+    """The rows of ``dataframe_split``: ``{data, columns?, index?}`` and nothing else, each
+    list row as wide as ``columns`` (MLflow ``dataframe_from_parsed_json``, which builds
+    ``pandas.DataFrame(index=, columns=, data=)``)."""
+    data = value.get("data") if isinstance(value, dict) else None
+    columns = (value.get("columns") or []) if isinstance(value, dict) else None
+    if not isinstance(data, list) or not isinstance(columns, list):
+        raise bad_request("'dataframe_split' must be {columns: [...], data: [[...], ...]}.")
+    extra = sorted(set(value) - {"columns", "data", "index"})
+    if extra:
+        raise bad_request(
+            f"'dataframe_split' takes only 'columns', 'data' and 'index'; got {extra}."
+        )
+    for i, row in enumerate(data):
+        if columns and isinstance(row, list) and len(row) != len(columns):
+            raise bad_request(
+                f"'dataframe_split': {len(columns)} columns passed, but row {i} of 'data' "
+                f"has {len(row)} values."
+            )
+    return data
+
+
+def _column_rows(field: str, value: dict[str, Any]) -> list[Any]:
+    """The rows of ``instances`` / ``inputs`` given as ``{column: [values]}`` (one row when
+    a column is not a list); columns of different lengths are a 400, as in MLflow's
+    ``parse_instances_data`` ("The length of values for each input/column name are not
+    the same")."""
+    columns = list(value.values())
+    if not columns or not all(isinstance(c, list) for c in columns):
+        return [value]
+    lengths = {key: len(column) for key, column in value.items()}
+    if len(set(lengths.values())) > 1:
+        raise bad_request(
+            f"'{field}' columns must have the same number of values; got lengths {lengths}."
+        )
+    return [list(row) for row in zip(*columns, strict=True)]
 
 
 def _score(model: str, row: Any) -> float:

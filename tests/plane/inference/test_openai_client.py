@@ -121,6 +121,23 @@ def test_chat_stream_without_include_usage_has_a_choice_in_every_chunk(client: O
     assert text and all(chunk.usage is None for chunk in chunks)
 
 
+@pytest.mark.parametrize("route", ["chat", "complete"])
+def test_with_include_usage_every_chunk_carries_usage(client: OpenAI, route: str) -> None:
+    """openai-python ``ChatCompletionStreamOptionsParam.include_usage``: "All other chunks
+    will also include a `usage` field, but with a null value"."""
+    options: Any = {"stream": True, "stream_options": {"include_usage": True}}
+    if route == "chat":
+        messages: Any = [{"role": "user", "content": "hi"}]
+        chunks: list[Any] = list(
+            client.chat.completions.create(model="chat", messages=messages, **options)
+        )
+    else:
+        chunks = list(client.completions.create(model="complete", prompt="Once", **options))
+    assert all("usage" in chunk.model_fields_set for chunk in chunks)
+    assert all(chunk.usage is None for chunk in chunks[:-1])
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+
+
 def test_chat_tool_call_round_trip(client: OpenAI) -> None:
     messages: list[Any] = [{"role": "user", "content": "Use get_weather for Oslo"}]
     first = client.chat.completions.create(model="chat", messages=messages, tools=TOOLS)
