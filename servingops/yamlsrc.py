@@ -86,6 +86,7 @@ def parse_yaml(text: str) -> YamlDoc:
 
 def _compose(text: str) -> yaml.Node | None:
     try:
+        _refuse_deep_nesting(text)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
         raise _problem_from(err, text) from None
@@ -106,6 +107,37 @@ def _compose(text: str) -> yaml.Node | None:
             "one endpoint per file; move the second document to its own file",
         )
     return nodes[0] if nodes else None
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    """Raise YamlProblem at the first collection nested deeper than ``MAX_DEPTH``.
+
+    libyaml's composer recurses on the C stack: 30,000 nested ``[`` (60 KB, well under
+    the size cap) crash the process with SIGSEGV. Its event parser keeps its own stack,
+    so the depth is checked on the events first, stopping at the first one too deep.
+    A syntax error is left to the composer, which reports it the same way as before.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH + 1:  # the root collection is depth 1, path ()
+                raise _too_deep(_mark_position(event.start_mark))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _mark_position(mark: Any) -> Position:
+    """1-based position of a PyYAML or libyaml mark (either has ``line``/``column``)."""
+    return Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+
+
+def _too_deep(pos: Position) -> YamlProblem:
+    return YamlProblem(
+        f"document is nested more than {MAX_DEPTH} levels deep",
+        pos,
+        "an endpoint file is at most a few levels deep; check the indentation",
+    )
 
 
 def _is_empty_document(node: yaml.Node) -> bool:
@@ -182,11 +214,7 @@ class _Builder:
                 "aliases (*ref) that expand exponentially are refused",
             )
         if len(path) > MAX_DEPTH:
-            raise YamlProblem(
-                f"document is nested more than {MAX_DEPTH} levels deep",
-                _pos(node),
-                "an endpoint file is at most a few levels deep; check the indentation",
-            )
+            raise _too_deep(_pos(node))
         self.doc.values.setdefault(path, _pos(node))
         if node.tag not in _STANDARD_TAGS:
             raise YamlProblem(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from servingops.yamlsrc import MAX_NODES, Position, YamlProblem, parse_yaml
@@ -71,3 +74,34 @@ def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
     with pytest.raises(YamlProblem) as err:
         parse_yaml("a: " + "[" * 5000 + "]" * 5000 + "\n")
     assert "nested more than" in err.value.message
+
+
+def _parse_in_child(text: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Parse ``text`` in a child process, so a crash of the C parser fails one test only."""
+    code = (
+        "import sys\n"
+        "from servingops.yamlsrc import YamlProblem, parse_yaml\n"
+        "try:\n"
+        "    parse_yaml(sys.stdin.read())\n"
+        "except YamlProblem as err:\n"
+        "    print(err.message, err.pos.line, err.pos.col)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("opener", ["[", "{a: "])
+def test_deep_flow_nesting_in_a_small_file_is_refused_not_a_crash(opener: str) -> None:
+    """30,000 nested flow collections (60-150 KB, under the size cap) used to overflow
+    the C stack of libyaml's composer (SIGSEGV): the CI run died with no finding."""
+    depth = 30_000
+    closer = "]" if opener == "[" else "}"
+    done = _parse_in_child("x: " + opener * depth + "1" * (opener != "[") + closer * depth + "\n")
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "nested more than" in done.stdout
