@@ -199,20 +199,32 @@ def _offset_position(text: str, offset: int) -> Position:
 
 
 class _Builder:
-    """Turns a composed node graph into Python values, recording positions."""
+    """Turns a composed node graph into Python values, recording positions.
+
+    Every node built and every key/value pair a merge key (``<<``) copies counts toward
+    ``MAX_NODES``, so neither an alias bomb nor a merge-chain bomb (each mapping
+    merging the previous one twice) can take exponential time or memory.
+    """
 
     def __init__(self, doc: YamlDoc) -> None:
         self.doc = doc
         self.count = 0
+        self.open: set[int] = set()
+        """Mappings being built: a merge of one of them would merge a mapping into itself."""
+        self.expanded: dict[int, list[tuple[yaml.Node, yaml.Node]]] = {}
+        """Merge expansion of each mapping, computed once (a merge chain stays linear)."""
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def _spend(self, node: yaml.Node) -> None:
         self.count += 1
         if self.count > MAX_NODES:
             raise YamlProblem(
                 f"document expands to more than {MAX_NODES} nodes",
                 _pos(node),
-                "aliases (*ref) that expand exponentially are refused",
+                "aliases (*ref) and merge keys (<<) that expand exponentially are refused",
             )
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self._spend(node)
         if len(path) > MAX_DEPTH:
             raise _too_deep(_pos(node))
         self.doc.values.setdefault(path, _pos(node))
@@ -223,14 +235,18 @@ class _Builder:
                 "endpoint files use plain YAML: strings, numbers, booleans, lists, mappings",
             )
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
+            self.open.add(id(node))
+            try:
+                return self._mapping(node, path)
+            finally:
+                self.open.discard(id(node))
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return _scalar(node)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key_node, value_node in _merged_pairs(node):
+        for key_node, value_node in self._merged_pairs(node, frozenset()):
             key = self._key(key_node)
             if key in out:
                 shown = key if len(key) <= 60 else key[:59] + "…"
@@ -249,36 +265,55 @@ class _Builder:
         value = _scalar(node)
         return value if isinstance(value, str) else str(node.value)
 
+    def _merged_pairs(
+        self, node: yaml.MappingNode, expanding: frozenset[int]
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Key/value node pairs with YAML merge keys (``<<: *base``) expanded, local keys last.
 
-def _merged_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    """Key/value node pairs with YAML merge keys (``<<: *base``) expanded, local keys last.
+        The merge-key spec (https://yaml.org/type/merge.html): keys written in the mapping
+        override merged ones, and with a list of sources ``<<: [*a, *b]`` the first source
+        that has a key wins. Duplicates among the mapping's own keys are still refused,
+        and so is a merge of a mapping into itself (``a: &a {<<: *a}``): ``expanding`` holds
+        the mappings whose merges are being expanded.
+        """
+        if id(node) in self.expanded:
+            return self.expanded[id(node)]
+        inside = expanding | {id(node)}
+        pairs: list[tuple[yaml.Node, yaml.Node]] = []
+        merged: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+        seen_merge = False
+        for key, value in node.value:
+            if key.tag != "tag:yaml.org,2002:merge":
+                pairs.append((key, value))
+                continue
+            if seen_merge:  # databricks/cli#5182: a second << panicked the bundle loader
+                raise YamlProblem(
+                    "duplicate key '<<'",
+                    _pos(key),
+                    "merge several mappings with one key and a list: <<: [*first, *second]",
+                )
+            seen_merge = True
+            for src in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                for k, v in self._source_pairs(key, src, inside):
+                    self._spend(key)
+                    merged.setdefault(_merge_id(k), (k, v))
+        own = {_merge_id(k) for k, _ in pairs}
+        self.expanded[id(node)] = [kv for i, kv in merged.items() if i not in own] + pairs
+        return self.expanded[id(node)]
 
-    The merge-key spec (https://yaml.org/type/merge.html): keys written in the mapping
-    override merged ones, and with a list of sources ``<<: [*a, *b]`` the first source
-    that has a key wins. Duplicates among the mapping's own keys are still refused.
-    """
-    pairs: list[tuple[yaml.Node, yaml.Node]] = []
-    merged: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
-    seen_merge = False
-    for key, value in node.value:
-        if key.tag != "tag:yaml.org,2002:merge":
-            pairs.append((key, value))
-            continue
-        if seen_merge:  # databricks/cli#5182: a second << panicked the bundle loader
+    def _source_pairs(
+        self, key: yaml.Node, src: yaml.Node, inside: frozenset[int]
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The pairs one merge source gives; refused unless it is a mapping outside ``inside``."""
+        if not isinstance(src, yaml.MappingNode):
+            raise YamlProblem("a merge key (<<) must point at a mapping", _pos(src))
+        if id(src) in inside or id(src) in self.open:
             raise YamlProblem(
-                "duplicate key '<<'",
+                "a merge key (<<) points at a mapping that contains it",
                 _pos(key),
-                "merge several mappings with one key and a list: <<: [*first, *second]",
+                "merge a separate anchored mapping (base: &base {...}), not an enclosing one",
             )
-        seen_merge = True
-        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-        for src in sources:
-            if not isinstance(src, yaml.MappingNode):
-                raise YamlProblem("a merge key (<<) must point at a mapping", _pos(src))
-            for k, v in _merged_pairs(src):
-                merged.setdefault(_merge_id(k), (k, v))
-    own = {_merge_id(k) for k, _ in pairs}
-    return [kv for ident, kv in merged.items() if ident not in own] + pairs
+        return self._merged_pairs(src, inside)
 
 
 def _merge_id(node: yaml.Node) -> Any:

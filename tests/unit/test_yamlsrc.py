@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -105,3 +106,33 @@ def test_deep_flow_nesting_in_a_small_file_is_refused_not_a_crash(opener: str) -
     done = _parse_in_child("x: " + opener * depth + "1" * (opener != "[") + closer * depth + "\n")
     assert done.returncode == 0, done.stderr[-500:]
     assert "nested more than" in done.stdout
+
+
+def test_merge_chain_is_expanded_in_linear_time_not_a_hang() -> None:
+    """Each mapping merges the previous one twice: 2**24 merge visits if expanded naively
+    (the run hung); each mapping's merge is expanded once, so the chain is just 25 keys."""
+    lines = ["b0: &b0 {k0: 1}"]
+    lines += [f"b{i}: &b{i} {{<<: [*b{i - 1}, *b{i - 1}], k{i}: 1}}" for i in range(1, 25)]
+    started = time.monotonic()
+    doc = parse_yaml("\n".join(lines) + "\n")
+    assert time.monotonic() - started < 5
+    assert doc.data["b24"] == {f"k{i}": 1 for i in range(25)}
+
+
+def test_wide_merge_counts_toward_the_node_budget() -> None:
+    """400 merges of a 2,000-key mapping are 800,000 pairs: refused like an alias bomb."""
+    base = "base: &b {" + ", ".join(f"k{i}: {i}" for i in range(2000)) + "}\n"
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml(base + "x: {<<: [" + ", ".join(["*b"] * 400) + "]}\n")
+    assert str(MAX_NODES) in err.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &a {<<: *a}\n", "a: &a {b: {<<: *a}}\n", "a: &a {<<: [{x: 1}, *a]}\n"],
+)
+def test_a_merge_of_its_own_mapping_is_refused_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml(text)
+    assert "merge" in err.value.message
+    assert err.value.pos.line == 1
