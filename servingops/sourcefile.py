@@ -6,7 +6,11 @@ is untrusted input. The policy (README, "What servingops refuses to read"):
 * Only **regular files** are read. A **symlink** is refused wherever it points, even at a
   file inside the folder: a committed link to ``/etc/passwd`` or a secret file would
   otherwise have its content quoted in findings, and a link to ``/dev/zero`` reads
-  until memory runs out. Symlinked folders are not followed. Devices, FIFOs, sockets
+  until memory runs out. Symlinked folders are not followed, and that includes the
+  folder named on the command line: a pull request can replace ``endpoints/`` itself
+  by a link to ``~/.config``. Every component of a path inside the working folder (a
+  relative path, as CI passes them) is checked, and the last component of any other
+  path. Devices, FIFOs, sockets
   and folders named ``*.yaml`` are refused without being opened.
 * In a folder, files ending in ``.yaml`` or ``.yml`` (lower case) are read; another
   spelling (``chat.YAML``, ``chat.Yml``) is a finding, not a silent skip, since the
@@ -75,7 +79,10 @@ def find_sources(paths: Iterable[str | Path]) -> FileSearch:
     found = FileSearch()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        link = _linked_part(path)
+        if link is not None:
+            found.refused.append(_symlink(link))
+        elif path.is_dir():
             _search_folder(path, found)
         elif os.path.lexists(path):
             _take(path, found, named=True)
@@ -84,6 +91,26 @@ def find_sources(paths: Iterable[str | Path]) -> FileSearch:
     found.files.sort()
     found.refused.sort(key=lambda r: r.path)
     return found
+
+
+def _linked_part(path: Path) -> Path | None:
+    """The first component of ``path`` that is a symbolic link, or None.
+
+    Checked: every component of a relative path or of an absolute path under the
+    working folder (the checkout a pull request controls), else the last component
+    only (a system path such as macOS's ``/tmp`` may be a link the operator chose).
+    """
+    base, rest = Path(), path
+    if path.is_absolute():
+        try:
+            base, rest = Path.cwd(), path.relative_to(Path.cwd())
+        except ValueError:
+            return path if path.is_symlink() else None
+    for part in rest.parts:
+        base = base / part
+        if base.is_symlink():
+            return base
+    return None
 
 
 def _search_folder(root: Path, found: FileSearch) -> None:
@@ -156,8 +183,11 @@ def read_source(path: Path) -> str:
     """The text of the regular file ``path`` (UTF-8, BOM dropped); raise YamlProblem if refused.
 
     Opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat`` on the open file,
-    so a file swapped for a symlink or a FIFO after the search is still refused.
+    so a file swapped for a symlink or a FIFO after the search is still refused; a
+    linked folder on the way (``overlays/`` as a link) is refused as in ``find_sources``.
     """
+    if _linked_part(path) is not None:
+        raise _symlink_problem()
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
@@ -179,9 +209,14 @@ def read_source(path: Path) -> str:
     return decode_source(data)
 
 
+def _symlink_problem() -> YamlProblem:
+    refusal = _symlink(Path())
+    return YamlProblem(refusal.reason, Position(1, 1), refusal.hint)
+
+
 def _unreadable(err: OSError) -> YamlProblem:
     if err.errno == errno.ELOOP:
-        return YamlProblem("symbolic links are not read, wherever they point", Position(1, 1))
+        return _symlink_problem()
     return YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1))
 
 
