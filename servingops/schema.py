@@ -43,8 +43,37 @@ def _is_integer(checker: TypeChecker, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+@lru_cache(maxsize=64)
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with ECMA-262's ``$``: the end of the string, not also before a
+    final newline as in Python (python-jsonschema/jsonschema#576). JSON Schema patterns
+    are ECMA-262, so ``"gpt\\n"`` must not pass ``^[A-Za-z0-9_-]+$``. A ``$`` outside a
+    character class becomes ``\\Z``; escapes (``\\$``) are kept as written."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        step = 2 if pattern[i] == "\\" else 1
+        char, i = pattern[i : i + step], i + step
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = "\\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(
+    validator: Draft202012Validator, pattern: str, instance: object, schema: object
+) -> Iterator[ValidationError]:
+    """The ``pattern`` keyword with ECMA-262 anchors (``propertyNames`` uses it too)."""
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _Validator = validators.extend(
     Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 

@@ -239,3 +239,25 @@ def test_a_legitimate_multi_line_quote_far_from_the_error_is_not_blamed() -> Non
     with pytest.raises(YamlProblem) as err:
         parse_yaml(text)
     assert err.value.pos.line == 4 and "runs on to line" not in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (EXTERNAL.replace("  - name: gpt", '  - name: "gpt\\n"') + 'traffic: {"gpt\\n": 100}\n', 5),
+        (
+            PROVISIONED + '    environment_vars: {"MODE\\n": fast}\n',
+            10,
+        ),
+        (EXTERNAL.replace("name: chat", 'name: "chat\\n"', 1), 1),
+    ],
+)
+def test_a_trailing_line_break_does_not_pass_an_anchored_pattern(
+    tmp_path: Path, text: str, where: int
+) -> None:
+    """JSON Schema patterns are ECMA-262: ``$`` is the end of the string. Python's ``$``
+    also matches before a final newline (python-jsonschema/jsonschema#576), so
+    ``"gpt\\n"`` passed ``^[A-Za-z0-9_-]+$`` and would reach the API."""
+    out = _check(tmp_path, text)
+    assert f"chat.yaml:{where}:" in out
+    assert "must match ^" in out and "\\n'" in out
