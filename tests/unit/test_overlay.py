@@ -72,3 +72,16 @@ def test_overlay_in_a_symlinked_folder_is_not_read(
     assert "symbolic links are not read" in str(err.value)
     assert "TOPSECRET" not in str(err.value)
     assert err.value.hint
+
+
+def test_overlay_messages_and_hints_echo_no_control_character(tmp_path: Path) -> None:
+    """A duplicate key's hint quotes the key; a file name can hold an escape sequence."""
+    dup = tmp_path / "dup.yaml"
+    dup.write_text('"a\\x1b[2Jb": {tags: {x: y}}\n"a\\x1b[2Jb": {tags: {x: z}}\n')
+    odd = tmp_path / "odd\x1b[2J.yaml"
+    odd.write_text("- 1\n")
+    for path in (dup, odd):
+        with pytest.raises(ConfigError) as err:
+            load_overlay(str(path))
+        assert "\x1b" not in str(err.value), path
+        assert "\\x1b[2J" in str(err.value), path
