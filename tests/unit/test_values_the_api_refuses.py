@@ -261,3 +261,16 @@ def test_a_trailing_line_break_does_not_pass_an_anchored_pattern(
     out = _check(tmp_path, text)
     assert f"chat.yaml:{where}:" in out
     assert "must match ^" in out and "\\n'" in out
+
+
+@pytest.mark.parametrize("name", ["a" * 200_000, "chat\\n", "chat x"])
+def test_an_invalid_endpoint_name_is_reported_once_not_echoed_into_a_rename_hint(
+    tmp_path: Path, name: str
+) -> None:
+    """A 200,000-character name was echoed twice (message and "rename the file to …"),
+    and ``"chat\\n"`` got the hint to rename the file to ``chat\\n.yaml``: a name the
+    schema refuses is not offered as a file name."""
+    out = _check(tmp_path, EXTERNAL.replace("name: chat", f'name: "{name}"', 1))
+    assert "[schema/" in out and "chat.yaml:1:7: error: 'name'" in out
+    assert "file name does not match" not in out and "rename the file" not in out
+    assert len(out) < 2_000
