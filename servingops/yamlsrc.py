@@ -18,6 +18,9 @@ Path = tuple[str | int, ...]
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 50_000
 MAX_DEPTH = 64
+MAX_INT_BITS = 256
+"""Integers wider than this are refused while parsing: the API's are 32 or 64 bits, and
+Python cannot print one of more than 4,300 digits (a message quoting it would fail)."""
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
@@ -325,11 +328,24 @@ def _scalar(node: yaml.Node) -> Any:
     if node.tag == "tag:yaml.org,2002:timestamp":
         return str(node.value)  # keep dates as written; no field of ours is a date
     try:
-        return _constructor.construct_object(node, deep=True)
+        value = _constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as err:
         raise YamlProblem(f"unsupported YAML value: {err.problem}", _pos(node)) from None
     except (ValueError, OverflowError) as err:
+        if node.tag == "tag:yaml.org,2002:int":  # Python reads at most 4,300 decimal digits
+            raise _too_long(node) from None
         raise YamlProblem(f"unreadable YAML value: {err}", _pos(node)) from None
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise _too_long(node)  # 0xfff… has no digit limit, but cannot be printed back
+    return value
+
+
+def _too_long(node: yaml.Node) -> YamlProblem:
+    return YamlProblem(
+        f"integer is too long to read ({len(str(node.value))} characters)",
+        _pos(node),
+        "the API's integers are 32-bit or 64-bit (at most 19 digits)",
+    )
 
 
 def _pos(node: yaml.Node) -> Position:

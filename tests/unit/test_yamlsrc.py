@@ -136,3 +136,16 @@ def test_a_merge_of_its_own_mapping_is_refused_not_a_recursion_error(text: str) 
         parse_yaml(text)
     assert "merge" in err.value.message
     assert err.value.pos.line == 1
+
+
+@pytest.mark.parametrize("digits", ["9" * 5000, "0x" + "f" * 5000, "1_" * 4400 + "1"])
+def test_an_integer_too_long_to_read_gets_a_users_hint_not_pythons(digits: str) -> None:
+    """Python refuses to convert more than 4,300 digits and says to call
+    ``sys.set_int_max_str_digits()``: advice for a programmer, not for the file's author.
+    A hexadecimal one has no such limit, and the schema's message quoting it failed
+    (an internal error at 1:1)."""
+    with pytest.raises(YamlProblem) as err:
+        parse_yaml(f"smoke:\n  max_tokens: {digits}\n")
+    assert (err.value.pos.line, err.value.pos.col) == (2, 15)
+    assert "sys." not in err.value.message + err.value.hint
+    assert "too long" in err.value.message and "64-bit" in err.value.hint
