@@ -6,7 +6,12 @@ import re
 from typing import Any
 
 from servingops.model.endpoint import default_entity_name
-from servingops.model.fields import TRANSPORT_CREDENTIALS, is_secret_reference
+from servingops.model.fields import (
+    ENV_CREDENTIAL_NAME,
+    TRANSPORT_CREDENTIALS,
+    URL_PASSWORD,
+    is_secret_reference,
+)
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
 from servingops.rules.context import Ctx, entity_name
@@ -328,9 +333,10 @@ def rule_environment_vars(ctx: Ctx) -> None:
 
     Environment variables are ordinary settings, shown in reviews; one whose *name* is
     credential-like (``OPENAI_API_KEY``, ``DB_PASSWORD``, ``*_TOKEN`` — the transport
-    credential names of ``model.fields``) or whose *value* looks like a credential (a
-    ``dapi…`` token, ``Bearer …``, a PEM key — what ``redact_text`` masks) must hold a
-    secret reference. The value is never echoed.
+    credential names of ``model.fields``, and ``ENV_CREDENTIAL_NAME``: ``HF_TOKEN``,
+    ``DB_PASSWD``) or whose *value* looks like a credential (a ``dapi…`` token,
+    ``Bearer …``, a PEM key — what ``redact_text`` masks — or a URL with a password)
+    must hold a secret reference. The value is never echoed.
     """
     for path, entity in ctx.entities():
         env = entity.get("environment_vars")
@@ -349,4 +355,5 @@ def rule_environment_vars(ctx: Ctx) -> None:
 def _plaintext_credential(name: str, value: Any) -> bool:
     if not isinstance(value, str) or not value or is_secret_reference(value):
         return False
-    return bool(TRANSPORT_CREDENTIALS.match(name)) or redact_text(value) != value
+    named = TRANSPORT_CREDENTIALS.match(name) or ENV_CREDENTIAL_NAME.search(name)
+    return bool(named or URL_PASSWORD.search(value)) or redact_text(value) != value

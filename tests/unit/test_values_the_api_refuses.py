@@ -274,3 +274,43 @@ def test_an_invalid_endpoint_name_is_reported_once_not_echoed_into_a_rename_hint
     assert "[schema/" in out and "chat.yaml:1:7: error: 'name'" in out
     assert "file name does not match" not in out and "rename the file" not in out
     assert len(out) < 2_000
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABRICKS_TOKEN", "abcSECRETdef"),
+        ("HF_TOKEN", "hf_SECRETvalue123"),
+        ("GITHUB_TOKEN", "SECRETgithub"),
+        ("DB_PASSWD", "SECRETpw"),
+        ("SMTP_PASSWORD", "SECRETpw2"),
+        ("AWS_SECRET_KEY", "SECRETaws"),
+        ("DATABASE_URL", "postgres://svc:SECRETpw3@db.internal/app"),
+    ],
+)
+def test_credential_named_or_shaped_environment_variables_are_refused(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    """The rule's promise was ``*_TOKEN``; ``DATABRICKS_TOKEN: abc…`` passed and its value
+    was shown in the pull request's review comment. A URL with a password is one too."""
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert f"environment variable '{name}' holds a plaintext credential" in out
+    assert value not in out and "SECRETpw" not in out
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_TOKENS", "512"),
+        ("TOKENIZER", "llama"),
+        ("PWD", "/srv"),
+        ("TOKEN_TTL", "3600"),
+        ("PASSWORD_POLICY_URL", "https://example.com/policy"),
+        ("MODEL_URL", "https://huggingface.co/meta-llama"),
+    ],
+)
+def test_ordinary_environment_variables_are_not_taken_for_credentials(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert "plaintext credential" not in out
