@@ -165,8 +165,11 @@ class FieldRegistry:
         """True when values under ``key`` (inside ``parent``) are credentials or references.
 
         Schema fields are matched with their parent (a tag's ``value`` is not secret, an
-        ``api_key_auth.value`` is); names from the transport (headers, OAuth) by name.
+        ``api_key_auth.value`` is); names from the transport (headers, OAuth) by name, and
+        environment variables by ``ENV_CREDENTIAL_NAME`` (``HF_TOKEN`` set by hand).
         """
+        if parent == "environment_vars" and ENV_CREDENTIAL_NAME.search(key):
+            return True
         pairs = self.credential_names
         if (parent or "", key) in pairs:
             return True
