@@ -114,22 +114,44 @@ def _linked_part(path: Path) -> Path | None:
 
 
 def _search_folder(root: Path, found: FileSearch) -> None:
-    def unreadable(err: OSError) -> None:  # os.walk would skip such a folder silently
-        where = Path(err.filename or root)
-        found.refused.append(Refusal(where, f"cannot read folder: {err.strerror}", ""))
+    """Every entry under ``root``, with a stack rather than ``os.walk``: ``os.walk`` recurses
+    once per level, and 1,500 nested folders (a path git can hold) raised RecursionError."""
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as err:  # an unreadable folder is a finding, not a silent skip
+            where = Path(err.filename or folder)
+            found.refused.append(Refusal(where, f"cannot read folder: {err.strerror}", ""))
+            continue
+        for entry in entries:
+            _visit(entry, found, pending)
 
-    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
-        for name in sorted(dirs):
-            sub = Path(folder, name)
-            if sub.is_symlink():
-                found.refused.append(_symlink(sub))
-            elif _suffix_kind(name) != "other":
-                found.refused.append(_not_regular(sub, "a folder"))
-        for name in names:
-            if _suffix_kind(name) == "other":
-                found.ignored += 1
-            else:
-                _take(Path(folder, name), found, named=False)
+
+def _visit(entry: os.DirEntry[str], found: FileSearch, pending: list[Path]) -> None:
+    """Sort one folder entry: a folder to search, a refusal, an ignored file, or a file."""
+    path = Path(entry.path)
+    if _is_folder(entry):
+        if entry.is_symlink():
+            found.refused.append(_symlink(path))
+            return
+        if _suffix_kind(entry.name) != "other":
+            found.refused.append(_not_regular(path, "a folder"))
+        pending.append(path)
+    elif _suffix_kind(entry.name) == "other":
+        found.ignored += 1
+    else:
+        _take(path, found, named=False)
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (as ``os.walk`` lists it); False when it cannot be told."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _take(path: Path, found: FileSearch, *, named: bool) -> None:

@@ -301,3 +301,27 @@ def test_a_link_above_the_working_folder_is_the_operators_choice(
     (tmp_path / "via").symlink_to(folder)
     code, out = _validate(capsys, tmp_path / "via" / "chat.yaml")
     assert code == 0, out
+
+
+def test_a_very_deep_folder_tree_is_searched_without_recursion(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``os.walk`` recurses once per level: 1,500 nested folders (3,000 characters, a
+    path git and Linux can hold) raised RecursionError, and the run ended with no
+    finding for any file."""
+    (folder / "chat.yaml").write_text(VALID.format(name="chat"))
+    deep = folder
+    for _ in range(1500):  # Path.mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.yaml").write_text("name: [deep\n")
+    try:
+        code, out = _validate(capsys, folder)
+    finally:  # shutil.rmtree (pytest's clean-up) recurses too
+        (deep / "x.yaml").unlink()
+        while deep != folder:
+            deep.rmdir()
+            deep = deep.parent
+    assert code == 1, out[-300:]
+    assert "2 file(s) checked: 1 error(s)" in out
+    assert "/d/x.yaml:2:1: error: YAML syntax error" in out
