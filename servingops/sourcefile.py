@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from servingops.yamlsrc import MAX_FILE_BYTES, Position, YamlProblem
+from servingops.yamlsrc import MAX_FILE_BYTES, Position, YamlProblem, too_large
 
 __all__ = ["SUFFIXES", "FileSearch", "Refusal", "find_sources", "read_source"]
 
@@ -222,12 +222,7 @@ def read_source(path: Path) -> str:
             raise YamlProblem(f"not a regular file ({_kind(mode)})", Position(1, 1))
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        size = max(info.st_size, len(data))
-        raise YamlProblem(
-            f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)",
-            Position(1, 1),
-            "an endpoint file describes one endpoint; split or trim it",
-        )
+        raise too_large(max(info.st_size, len(data)))
     return decode_source(data)
 
 

@@ -216,7 +216,7 @@ def test_size_cap_reads_no_more_than_the_limit(folder: Path) -> None:
     big = folder / "big.yaml"
     with big.open("wb") as fh:
         fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB of NUL bytes, nothing on disk
-    with pytest.raises(YamlProblem, match=r"file is too large \(52\.4 MB; the limit is 1 MB\)"):
+    with pytest.raises(YamlProblem, match=r"too large \(52,428,800 bytes; the limit is 1,048,576"):
         read_source(big)
 
 
@@ -325,3 +325,16 @@ def test_a_very_deep_folder_tree_is_searched_without_recursion(
     assert code == 1, out[-300:]
     assert "2 file(s) checked: 1 error(s)" in out
     assert "/d/x.yaml:2:1: error: YAML syntax error" in out
+
+
+def test_a_file_one_byte_over_the_cap_says_so_in_bytes(folder: Path) -> None:
+    """At the edge "1.0 MB; the limit is 1 MB" read as within the limit."""
+    edge = folder / "edge.yaml"
+    edge.write_bytes(b"#" * (1024 * 1024) + b"\n")
+    with pytest.raises(YamlProblem) as err:
+        read_source(edge)
+    assert err.value.message == (
+        "file is too large (1,048,577 bytes; the limit is 1,048,576 bytes, 1 MiB)"
+    )
+    (folder / "under.yaml").write_bytes(b"#" * (1024 * 1024 - 1) + b"\n")
+    assert len(read_source(folder / "under.yaml")) == 1024 * 1024
