@@ -10,6 +10,8 @@ rewrite the terminal, and a ``|`` or backtick can break out of a Markdown table 
   points, and invisible letters and marks (Hangul fillers, variation selectors) become
   visible escapes (``\\n``, ``\\x1b``, ``\\u200b``, ``\\u202e``).
   Every other format starts from it, so no format ever prints a raw control character.
+* ``for_text_file``: a file name in the text format's ``file:line:col`` column, with
+  ``:`` escaped too, so a name cannot move a finding to another file or line.
 * ``for_json``: ``for_text`` on every string of a JSON-able value (keys included), so a
   consumer that prints a decoded message is as safe as the text format.
 * ``for_github_message`` / ``for_github_property``: GitHub workflow-command encoding
@@ -30,6 +32,7 @@ __all__ = [
     "for_json",
     "for_markdown_code",
     "for_text",
+    "for_text_file",
 ]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -60,6 +63,15 @@ def for_text(text: str) -> str:
     if text.isprintable() and not _INVISIBLE.search(text):
         return text
     return "".join(_visible(c) for c in text)
+
+
+def for_text_file(path: str) -> str:
+    """A file name in the ``file:line:col:`` column: ``for_text`` and ``:`` as ``\\x3a``.
+
+    Git allows ``:`` in file names, and ``x.yaml:9:1: error: ok [y] z.yaml`` printed raw
+    makes editors and CI problem matchers place the finding at ``x.yaml`` line 9.
+    """
+    return for_text(path).replace(":", "\\x3a")
 
 
 def for_json(value: Any) -> Any:

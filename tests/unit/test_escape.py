@@ -133,3 +133,16 @@ def test_an_invisible_letter_in_a_key_is_visible_in_every_format(tmp_path: Path)
         out = render(report)
         assert "\u3164" not in out, name
         assert "tier\\u3164" in out or "tier\\\\u3164" in out, name
+
+
+def test_a_file_name_cannot_move_a_finding_to_another_file_or_line(tmp_path: Path) -> None:
+    """Git allows ``:`` in file names: ``x.yaml:9:1: error: ok [y] z.yaml`` printed raw
+    made editors and CI problem matchers place the finding at ``x.yaml`` line 9."""
+    folder = tmp_path / "endpoints"
+    folder.mkdir()
+    (folder / "x.yaml:9:1: error: all good [yaml] z.yaml").write_text("name: [\n")
+    out = FORMATTERS["text"](load_endpoints([folder]).report)
+    first = out.splitlines()[0]
+    assert first.startswith(
+        f"{folder}/x.yaml\\x3a9\\x3a1\\x3a error\\x3a all good [yaml] z.yaml:2:1: "
+    )
