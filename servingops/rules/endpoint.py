@@ -14,7 +14,7 @@ from servingops.model.fields import (
 )
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
-from servingops.rules.context import Ctx, entity_name
+from servingops.rules.context import Ctx, entity_name, spaced_reference
 from servingops.schemafile import load_schema
 
 
@@ -341,6 +341,10 @@ def rule_environment_vars(ctx: Ctx) -> None:
     for path, entity in ctx.entities():
         env = entity.get("environment_vars")
         for name, value in env.items() if isinstance(env, dict) else ():
+            spaced = spaced_reference(name, value)
+            if spaced is not None:
+                ctx.error((*path, "environment_vars", name), spaced[0], "env-secret", spaced[1])
+                continue
             if not _plaintext_credential(name, value):
                 continue
             ctx.error(

@@ -314,3 +314,17 @@ def test_ordinary_environment_variables_are_not_taken_for_credentials(
 ) -> None:
     out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
     assert "plaintext credential" not in out
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "MODEL_CONFIG"])
+@pytest.mark.parametrize("value", ['"{{secrets/llm/key}}\\n"', '"{{secrets/llm/key}} "'])
+def test_an_environment_variable_reference_with_a_line_break_is_named_as_such(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    """A ``|`` block keeps the newline: the reference would be sent as is and not resolve.
+    Under a credential name it was called "a plaintext credential"; under another name
+    it passed."""
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert f"'{name}' holds a secret reference with surrounding whitespace or a line break" in out
+    assert "plaintext credential" not in out
+    assert "write it on one line: " in out
