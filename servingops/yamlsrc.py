@@ -45,6 +45,8 @@ class YamlDoc:
     data: Any
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    written: dict[Path, str] = field(default_factory=dict)
+    """The source text of plain scalars YAML read as numbers or booleans (``0123`` is 83)."""
 
     def where(self, path: Path, *, key: bool = False) -> Position:
         """Position of ``path`` (its key if asked and known), else its nearest ancestor."""
@@ -252,7 +254,10 @@ class _Builder:
                 self.open.discard(id(node))
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return _scalar(node)
+        value = _scalar(node)
+        if not isinstance(value, str) and value is not None:
+            self.doc.written.setdefault(path, str(node.value))
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -328,3 +328,16 @@ def test_an_environment_variable_reference_with_a_line_break_is_named_as_such(
     assert f"'{name}' holds a secret reference with surrounding whitespace or a line break" in out
     assert "plaintext credential" not in out
     assert "write it on one line: " in out
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("0123", "83"), ("0x1F", "31"), ("1:30", "90"), ("1_000", "1000")]
+)
+def test_the_quote_it_hint_quotes_the_value_as_written(
+    tmp_path: Path, written: str, read: str
+) -> None:
+    """``zip: 0123`` is octal 83 in YAML 1.1: the hint said to write ``"83"``."""
+    out = _check(tmp_path, EXTERNAL + f"tags: {{zip: {written}}}\n")
+    assert f"'zip' must be a string, got {read} [schema/type]" in out
+    assert f'hint: quote the value to make it a string: "{written}" ' in out
+    assert f"(YAML reads {written} as the number {read})" in out
