@@ -21,7 +21,7 @@ import pulumi
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import Report, format_text
-from servingops.escape import for_text
+from servingops.escape import for_text, for_text_file
 from servingops.loader import check_document, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import to_inputs
@@ -52,7 +52,7 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     result = load_endpoints([folder], allow_plaintext=allow)
     refuse_empty(result.report.files, folder, allow_empty=cfg.get_bool("allowEmpty") or False)
     for warning in result.report.warnings:
-        where = f"{for_text(warning.file)}:{warning.line}:{warning.col}"
+        where = f"{for_text_file(warning.file)}:{warning.line}:{warning.col}"
         pulumi.log.warn(f"{where}: {for_text(warning.message)}")
     if not result.ok:
         raise pulumi.RunError("invalid endpoint files:\n" + format_text(result.report))

@@ -15,7 +15,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from servingops.escape import for_github_message, for_github_property, for_json, for_text
+from servingops.escape import (
+    for_github_message,
+    for_github_property,
+    for_json,
+    for_text,
+    for_text_file,
+)
 from servingops.redact import show_key
 from servingops.yamlsrc import Path
 
@@ -77,7 +83,7 @@ def format_text(report: Report) -> str:
     """Compiler-style lines, then a one-line summary; user text goes through ``for_text``."""
     lines: list[str] = []
     for d in report.sorted():
-        where = f"{for_text(d.file)}:{d.line}:{d.col}"
+        where = f"{for_text_file(d.file)}:{d.line}:{d.col}"
         lines.append(f"{where}: {d.severity}: {for_text(d.message)} [{for_text(d.rule)}]")
         if d.json_path != "$":
             lines.append(f"  at {for_text(d.json_path)}")

@@ -7,8 +7,11 @@ rewrite the terminal, and a ``|`` or backtick can break out of a Markdown table 
 
 * ``for_text``: control characters (C0, DEL, C1), zero-width and bidirectional format
   characters, line/paragraph separators, surrogates, private-use and unassigned code
-  points become visible escapes (``\\n``, ``\\x1b``, ``\\u200b``, ``\\u202e``).
+  points, and invisible letters and marks (Hangul fillers, variation selectors) become
+  visible escapes (``\\n``, ``\\x1b``, ``\\u200b``, ``\\u202e``).
   Every other format starts from it, so no format ever prints a raw control character.
+* ``for_text_file``: a file name in the text format's ``file:line:col`` column, with
+  ``:`` escaped too, so a name cannot move a finding to another file or line.
 * ``for_json``: ``for_text`` on every string of a JSON-able value (keys included), so a
   consumer that prints a decoded message is as safe as the text format.
 * ``for_github_message`` / ``for_github_property``: GitHub workflow-command encoding
@@ -29,16 +32,23 @@ __all__ = [
     "for_json",
     "for_markdown_code",
     "for_text",
+    "for_text_file",
 ]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 """Control, format (zero-width, bidi), surrogate, private-use, unassigned, line/paragraph
 separators: invisible or layout-changing, so never printed raw."""
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+"""Unicode's default-ignorable code points (DerivedCoreProperties.txt) that are letters or
+marks, not format characters: Hangul fillers, variation selectors, the combining
+grapheme joiner. They print as nothing, so ``tier<U+3164>`` would read as ``tier``."""
 
 
 def _visible(char: str) -> str:
-    if unicodedata.category(char) not in _UNSAFE_CATEGORIES:
+    if unicodedata.category(char) not in _UNSAFE_CATEGORIES and not _INVISIBLE.match(char):
         return char
     if char in _NAMED:
         return _NAMED[char]
@@ -50,9 +60,18 @@ def _visible(char: str) -> str:
 
 def for_text(text: str) -> str:
     """``text`` with every invisible or layout-changing character shown as an escape."""
-    if text.isprintable():
+    if text.isprintable() and not _INVISIBLE.search(text):
         return text
     return "".join(_visible(c) for c in text)
+
+
+def for_text_file(path: str) -> str:
+    """A file name in the ``file:line:col:`` column: ``for_text`` and ``:`` as ``\\x3a``.
+
+    Git allows ``:`` in file names, and ``x.yaml:9:1: error: ok [y] z.yaml`` printed raw
+    makes editors and CI problem matchers place the finding at ``x.yaml`` line 9.
+    """
+    return for_text(path).replace(":", "\\x3a")
 
 
 def for_json(value: Any) -> Any:

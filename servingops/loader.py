@@ -65,7 +65,8 @@ def load_endpoints(
     result.report.ignored = search.ignored
     files = search.files
     parsed = [p for p in (_guarded(f, cat, allow_plaintext, result.report) for f in files) if p]
-    result.report.add(_cross_file(parsed))
+    bad_names = {d.file for d in result.report.errors if d.json_path == "$.name"}
+    result.report.add(_cross_file([p for p in parsed if p.file not in bad_names]))
     bad = {d.file for d in result.report.errors}
     result.specs = [
         EndpointSpec.from_mapping(p.doc.data, p.file)
@@ -120,7 +121,12 @@ def check_document(
 
 
 def _cross_file(parsed: list[_Parsed]) -> list[Diagnostic]:
-    """Names unique across files; each file named after its endpoint."""
+    """Names unique across files; each file named after its endpoint.
+
+    Files whose ``name`` the schema refused are left out by the caller: that finding is
+    enough, and an invalid name (200,000 characters, a line break) is no file name to
+    suggest.
+    """
     out: list[Diagnostic] = []
     first: dict[str, str] = {}
     for p in parsed:

@@ -28,10 +28,10 @@ def load_overlay(path: str) -> dict[str, Any]:
     except YamlProblem as err:
         where = f"{for_text(path)}:{err.pos.line}:{err.pos.col}"
         message = err.message.replace("cannot read file", "cannot read overlay", 1)
-        raise ConfigError(f"{where}: {for_text(message)}", hint=err.hint) from None
+        raise ConfigError(f"{where}: {for_text(message)}", hint=for_text(err.hint)) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ConfigError(
-            f"{path}: an overlay maps endpoint names to mappings of keys",
+            f"{for_text(path)}: an overlay maps endpoint names to mappings of keys",
             hint="e.g. support-chat: {tags: {env: prod}}",
         )
     return data

@@ -58,13 +58,15 @@ class EndpointChanges:
 
 
 def _value(change: FieldChange, value: Any) -> str:
-    leaf = change.path.rsplit(".", 1)[-1]
+    *above, leaf = change.path.split(".")
+    parent = above[-1] if above else None
     if value == MASK:
         return MASK
     if isinstance(value, dict | list):
-        text = json.dumps(redact_payload(value), sort_keys=True, separators=(",", ":"))
+        shown = redact_payload(value, _parent=leaf)  # env vars: their names say which hide
+        text = json.dumps(shown, sort_keys=True, separators=(",", ":"))
         return text if len(text) <= 120 else text[:119] + "…"
-    return show_value(value, secret=is_secret_key(leaf), limit=80)
+    return show_value(value, secret=is_secret_key(leaf, parent), limit=80)
 
 
 def _line(change: FieldChange) -> str:

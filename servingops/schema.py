@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -43,8 +44,37 @@ def _is_integer(checker: TypeChecker, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+@lru_cache(maxsize=64)
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with ECMA-262's ``$``: the end of the string, not also before a
+    final newline as in Python (python-jsonschema/jsonschema#576). JSON Schema patterns
+    are ECMA-262, so ``"gpt\\n"`` must not pass ``^[A-Za-z0-9_-]+$``. A ``$`` outside a
+    character class becomes ``\\Z``; escapes (``\\$``) are kept as written."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        step = 2 if pattern[i] == "\\" else 1
+        char, i = pattern[i : i + step], i + step
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = "\\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(
+    validator: Draft202012Validator, pattern: str, instance: object, schema: object
+) -> Iterator[ValidationError]:
+    """The ``pattern`` keyword with ECMA-262 anchors (``propertyNames`` uses it too)."""
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _Validator = validators.extend(
     Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
@@ -104,6 +134,8 @@ def _deepest(err: ValidationError) -> ValidationError:
 def _findings(err: ValidationError, doc: YamlDoc, file: str) -> Iterator[Diagnostic]:
     path: Path = tuple(err.absolute_path)
     render = _RENDERERS.get(str(err.validator), _render_default)
+    if render is _render_type:
+        render = functools.partial(_render_type, written=doc.written.get(path))
     for sub_path, message, hint, on_key in render(err, path):
         pos = doc.where(sub_path, key=on_key)
         yield Diagnostic(
@@ -144,14 +176,14 @@ def _render_required(err: ValidationError, path: Path) -> Iterator[Finding]:
         yield path, f"missing required key '{key}' {where}", "", False
 
 
-def _render_type(err: ValidationError, path: Path) -> Iterator[Finding]:
+def _render_type(err: ValidationError, path: Path, written: str | None = None) -> Iterator[Finding]:
+    """``written``: the value's source text, quoted in the hint (``0123``, not 83)."""
     wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
     names = " or ".join(TYPE_NAMES.get(str(t), str(t)) for t in wanted)
     got = _describe(err.instance, path)
     hint = ""
     if "string" in wanted and isinstance(err.instance, bool | int | float):
-        shown = "" if _is_secret_path(path) else f': "{err.instance}"'
-        hint = f"quote the value to make it a string{shown}"
+        hint = "quote the value to make it a string" + _quoted(err.instance, path, written)
         if isinstance(err.instance, bool):
             hint = "YAML reads yes/no/on/off/true/false as booleans; quote the value"
     if "integer" in wanted and isinstance(err.instance, float) and err.instance.is_integer():
@@ -159,6 +191,14 @@ def _render_type(err: ValidationError, path: Path) -> Iterator[Finding]:
     if not path and "object" in wanted:
         hint = "an endpoint file is a mapping with at least name, tier and task"
     yield path, f"{_field(path)} must be {names}, got {got}", hint, False
+
+
+def _quoted(value: Any, path: Path, written: str | None) -> str:
+    if _is_secret_path(path):
+        return ""
+    text = written if written is not None else str(value)
+    read = "" if text == str(value) else f" (YAML reads {text} as the number {value})"
+    return f': "{text}"{read}'
 
 
 def _render_enum(err: ValidationError, path: Path) -> Iterator[Finding]:

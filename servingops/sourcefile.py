@@ -6,7 +6,11 @@ is untrusted input. The policy (README, "What servingops refuses to read"):
 * Only **regular files** are read. A **symlink** is refused wherever it points, even at a
   file inside the folder: a committed link to ``/etc/passwd`` or a secret file would
   otherwise have its content quoted in findings, and a link to ``/dev/zero`` reads
-  until memory runs out. Symlinked folders are not followed. Devices, FIFOs, sockets
+  until memory runs out. Symlinked folders are not followed, and that includes the
+  folder named on the command line: a pull request can replace ``endpoints/`` itself
+  by a link to ``~/.config``. Every component of a path inside the working folder (a
+  relative path, as CI passes them) is checked, and the last component of any other
+  path. Devices, FIFOs, sockets
   and folders named ``*.yaml`` are refused without being opened.
 * In a folder, files ending in ``.yaml`` or ``.yml`` (lower case) are read; another
   spelling (``chat.YAML``, ``chat.Yml``) is a finding, not a silent skip, since the
@@ -29,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from servingops.yamlsrc import MAX_FILE_BYTES, Position, YamlProblem
+from servingops.yamlsrc import MAX_FILE_BYTES, Position, YamlProblem, too_large
 
 __all__ = ["SUFFIXES", "FileSearch", "Refusal", "find_sources", "read_source"]
 
@@ -75,7 +79,10 @@ def find_sources(paths: Iterable[str | Path]) -> FileSearch:
     found = FileSearch()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        link = _linked_part(path)
+        if link is not None:
+            found.refused.append(_symlink(link))
+        elif path.is_dir():
             _search_folder(path, found)
         elif os.path.lexists(path):
             _take(path, found, named=True)
@@ -86,23 +93,65 @@ def find_sources(paths: Iterable[str | Path]) -> FileSearch:
     return found
 
 
-def _search_folder(root: Path, found: FileSearch) -> None:
-    def unreadable(err: OSError) -> None:  # os.walk would skip such a folder silently
-        where = Path(err.filename or root)
-        found.refused.append(Refusal(where, f"cannot read folder: {err.strerror}", ""))
+def _linked_part(path: Path) -> Path | None:
+    """The first component of ``path`` that is a symbolic link, or None.
 
-    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=False):
-        for name in sorted(dirs):
-            sub = Path(folder, name)
-            if sub.is_symlink():
-                found.refused.append(_symlink(sub))
-            elif _suffix_kind(name) != "other":
-                found.refused.append(_not_regular(sub, "a folder"))
-        for name in names:
-            if _suffix_kind(name) == "other":
-                found.ignored += 1
-            else:
-                _take(Path(folder, name), found, named=False)
+    Checked: every component of a relative path or of an absolute path under the
+    working folder (the checkout a pull request controls), else the last component
+    only (a system path such as macOS's ``/tmp`` may be a link the operator chose).
+    """
+    base, rest = Path(), path
+    if path.is_absolute():
+        try:
+            base, rest = Path.cwd(), path.relative_to(Path.cwd())
+        except ValueError:
+            return path if path.is_symlink() else None
+    for part in rest.parts:
+        base = base / part
+        if base.is_symlink():
+            return base
+    return None
+
+
+def _search_folder(root: Path, found: FileSearch) -> None:
+    """Every entry under ``root``, with a stack rather than ``os.walk``: ``os.walk`` recurses
+    once per level, and 1,500 nested folders (a path git can hold) raised RecursionError."""
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as err:  # an unreadable folder is a finding, not a silent skip
+            where = Path(err.filename or folder)
+            found.refused.append(Refusal(where, f"cannot read folder: {err.strerror}", ""))
+            continue
+        for entry in entries:
+            _visit(entry, found, pending)
+
+
+def _visit(entry: os.DirEntry[str], found: FileSearch, pending: list[Path]) -> None:
+    """Sort one folder entry: a folder to search, a refusal, an ignored file, or a file."""
+    path = Path(entry.path)
+    if _is_folder(entry):
+        if entry.is_symlink():
+            found.refused.append(_symlink(path))
+            return
+        if _suffix_kind(entry.name) != "other":
+            found.refused.append(_not_regular(path, "a folder"))
+        pending.append(path)
+    elif _suffix_kind(entry.name) == "other":
+        found.ignored += 1
+    else:
+        _take(path, found, named=False)
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (as ``os.walk`` lists it); False when it cannot be told."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _take(path: Path, found: FileSearch, *, named: bool) -> None:
@@ -156,8 +205,11 @@ def read_source(path: Path) -> str:
     """The text of the regular file ``path`` (UTF-8, BOM dropped); raise YamlProblem if refused.
 
     Opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat`` on the open file,
-    so a file swapped for a symlink or a FIFO after the search is still refused.
+    so a file swapped for a symlink or a FIFO after the search is still refused; a
+    linked folder on the way (``overlays/`` as a link) is refused as in ``find_sources``.
     """
+    if _linked_part(path) is not None:
+        raise _symlink_problem()
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
@@ -170,18 +222,18 @@ def read_source(path: Path) -> str:
             raise YamlProblem(f"not a regular file ({_kind(mode)})", Position(1, 1))
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        size = max(info.st_size, len(data))
-        raise YamlProblem(
-            f"file is too large ({size / 1e6:.1f} MB; the limit is 1 MB)",
-            Position(1, 1),
-            "an endpoint file describes one endpoint; split or trim it",
-        )
+        raise too_large(max(info.st_size, len(data)))
     return decode_source(data)
+
+
+def _symlink_problem() -> YamlProblem:
+    refusal = _symlink(Path())
+    return YamlProblem(refusal.reason, Position(1, 1), refusal.hint)
 
 
 def _unreadable(err: OSError) -> YamlProblem:
     if err.errno == errno.ELOOP:
-        return YamlProblem("symbolic links are not read, wherever they point", Position(1, 1))
+        return _symlink_problem()
     return YamlProblem(f"cannot read file: {err.strerror}", Position(1, 1))
 
 

@@ -31,8 +31,10 @@ from typing import Any
 from servingops.schemafile import load_schema
 
 __all__ = [
+    "ENV_CREDENTIAL_NAME",
     "MASK",
     "SECRET_REFERENCE",
+    "URL_PASSWORD",
     "FieldRegistry",
     "Item",
     "Sensitivity",
@@ -63,6 +65,16 @@ CREDENTIAL_NAME = (
     r"|[a-z0-9_-]*password|token|secret|authorization|proxy-authorization|cookie|set-cookie"
 )
 TRANSPORT_CREDENTIALS = re.compile(rf"^(?:{CREDENTIAL_NAME})$", re.IGNORECASE)
+ENV_CREDENTIAL_NAME = re.compile(
+    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|SECRET_?KEY|PRIVATE_?KEY"
+    r"|CREDENTIALS?)\Z",
+    re.IGNORECASE,
+)
+"""Environment variable names that hold a credential by convention: the last ``_`` word
+is TOKEN, PASSWORD … (``HF_TOKEN``, ``DATABRICKS_TOKEN``, ``DB_PASSWD``; not
+``MAX_TOKENS``, ``TOKEN_TTL`` or ``PWD``, the working folder)."""
+URL_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+"""A URL with a password in its user info (``postgres://user:pw@host``, RFC 3986 3.2.1)."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +165,11 @@ class FieldRegistry:
         """True when values under ``key`` (inside ``parent``) are credentials or references.
 
         Schema fields are matched with their parent (a tag's ``value`` is not secret, an
-        ``api_key_auth.value`` is); names from the transport (headers, OAuth) by name.
+        ``api_key_auth.value`` is); names from the transport (headers, OAuth) by name, and
+        environment variables by ``ENV_CREDENTIAL_NAME`` (``HF_TOKEN`` set by hand).
         """
+        if parent == "environment_vars" and ENV_CREDENTIAL_NAME.search(key):
+            return True
         pairs = self.credential_names
         if (parent or "", key) in pairs:
             return True

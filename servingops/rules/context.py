@@ -9,6 +9,7 @@ from typing import Any
 from servingcatalogue import Catalogue
 from servingops.diagnostics import ERROR, WARNING, Diagnostic, json_path
 from servingops.model.endpoint import default_entity_name
+from servingops.model.fields import is_secret_reference
 from servingops.yamlsrc import Path, YamlDoc
 
 MAX_ENTITIES = 15
@@ -59,3 +60,21 @@ class Ctx:
 def entity_name(entity: dict[str, Any]) -> str:
     """The entity's declared name, or its server default."""
     return str(entity.get("name") or default_entity_name(entity))
+
+
+def spaced_reference(key: str, value: Any) -> tuple[str, str] | None:
+    """(message, hint) when ``value`` is a ``{{secrets/…}}`` reference only once stripped.
+
+    A ``|`` or ``>`` block keeps the trailing newline, and the control plane gets the
+    string as is, so the reference would not resolve. None for anything else.
+    """
+    if not isinstance(value, str) or is_secret_reference(value):
+        return None
+    if not is_secret_reference(value.strip()):
+        return None
+    return (
+        f"'{key}' holds a secret reference with surrounding whitespace or a line break; "
+        "it would be sent as is and not resolve",
+        f'write it on one line: {key}: "{value.strip()}" '
+        "(a `|` or `>` block keeps the trailing newline)",
+    )

@@ -6,11 +6,16 @@ import re
 from typing import Any
 
 from servingops.model.endpoint import default_entity_name
-from servingops.model.fields import TRANSPORT_CREDENTIALS, is_secret_reference
+from servingops.model.fields import (
+    ENV_CREDENTIAL_NAME,
+    TRANSPORT_CREDENTIALS,
+    URL_PASSWORD,
+    is_secret_reference,
+)
 from servingops.model.kinds import PrincipalKind
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
-from servingops.rules.context import Ctx, entity_name
+from servingops.rules.context import Ctx, entity_name, spaced_reference
 from servingops.schemafile import load_schema
 
 PRINCIPAL_KEYS = tuple(k.value for k in PrincipalKind)
@@ -369,13 +374,18 @@ def rule_environment_vars(ctx: Ctx) -> None:
 
     Environment variables are ordinary settings, shown in reviews; one whose *name* is
     credential-like (``OPENAI_API_KEY``, ``DB_PASSWORD``, ``*_TOKEN`` — the transport
-    credential names of ``model.fields``) or whose *value* looks like a credential (a
-    ``dapi…`` token, ``Bearer …``, a PEM key — what ``redact_text`` masks) must hold a
-    secret reference. The value is never echoed.
+    credential names of ``model.fields``, and ``ENV_CREDENTIAL_NAME``: ``HF_TOKEN``,
+    ``DB_PASSWD``) or whose *value* looks like a credential (a ``dapi…`` token,
+    ``Bearer …``, a PEM key — what ``redact_text`` masks — or a URL with a password)
+    must hold a secret reference. The value is never echoed.
     """
     for path, entity in ctx.entities():
         env = entity.get("environment_vars")
         for name, value in env.items() if isinstance(env, dict) else ():
+            spaced = spaced_reference(name, value)
+            if spaced is not None:
+                ctx.error((*path, "environment_vars", name), spaced[0], "env-secret", spaced[1])
+                continue
             if not _plaintext_credential(name, value):
                 continue
             ctx.error(
@@ -390,4 +400,5 @@ def rule_environment_vars(ctx: Ctx) -> None:
 def _plaintext_credential(name: str, value: Any) -> bool:
     if not isinstance(value, str) or not value or is_secret_reference(value):
         return False
-    return bool(TRANSPORT_CREDENTIALS.match(name)) or redact_text(value) != value
+    named = TRANSPORT_CREDENTIALS.match(name) or ENV_CREDENTIAL_NAME.search(name)
+    return bool(named or URL_PASSWORD.search(value)) or redact_text(value) != value

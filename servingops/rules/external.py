@@ -7,7 +7,7 @@ from typing import Any
 
 from servingops.model.fields import Sensitivity, is_secret_reference, registry
 from servingops.redact import show_value
-from servingops.rules.context import Ctx
+from servingops.rules.context import Ctx, spaced_reference
 from servingops.yamlsrc import Path
 
 # Secret pairs (X, X_plaintext) that must have exactly one member set, per block.
@@ -148,15 +148,9 @@ def rule_secret_refs(ctx: Ctx) -> None:
         for spath, key, value in _secret_values(ext, path):
             if not _is_reference_field(spath) or is_secret_reference(value):
                 continue
-            if isinstance(value, str) and is_secret_reference(value.strip()):
-                ctx.error(
-                    spath,
-                    f"'{key}' holds a secret reference with surrounding whitespace or a "
-                    "line break; it would be sent as is and not resolve",
-                    "secret-ref",
-                    f'write it on one line: {key}: "{value.strip()}" '
-                    "(a `|` or `>` block keeps the trailing newline)",
-                )
+            spaced = spaced_reference(key, value)
+            if spaced is not None:
+                ctx.error(spath, spaced[0], "secret-ref", spaced[1])
             else:
                 ctx.error(
                     spath,

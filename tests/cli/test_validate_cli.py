@@ -56,7 +56,7 @@ def test_ten_megabyte_file_is_refused_cleanly(
     big.write_text("name: big\ndescription: '" + "x" * (10 * 1024 * 1024) + "'\n")
     assert main(["validate", str(big)]) == 1
     out = capsys.readouterr().out
-    assert "file is too large (10.5 MB; the limit is 1 MB)" in out
+    assert "file is too large (10,485,786 bytes; the limit is 1,048,576 bytes, 1 MiB)" in out
 
 
 def test_plaintext_values_never_appear_in_any_format(capsys: pytest.CaptureFixture[str]) -> None:

@@ -110,3 +110,39 @@ def test_review_formats_print_no_raw_control_character(fmt: str) -> None:
     out = FORMATS[fmt]([item])
     assert all(c == "\n" or c.isprintable() for c in out), repr(out)
     assert not any(ln.startswith("other.yaml") for ln in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u034f", "\u115f", "\u1160", "\u17b4", "\u180b", "\u3164", "\ufe0f", "\uffa0", "\U000e0100"],
+)
+def test_invisible_letters_and_marks_are_escaped_too(char: str) -> None:
+    """Unicode's default-ignorable code points that are letters or marks (Hangul fillers,
+    variation selectors, the combining grapheme joiner) print as nothing, so a key
+    ``tier<U+3164>`` would read as ``'tier'`` in "unknown key 'tier'"."""
+    code = ord(char)
+    expected = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    assert for_text(f"tier{char}") == "tier" + expected
+
+
+def test_an_invisible_letter_in_a_key_is_visible_in_every_format(tmp_path: Path) -> None:
+    path = tmp_path / "chat.yaml"
+    path.write_text('name: chat\n"tier\u3164": external\ntask: llm/v1/chat\n', encoding="utf-8")
+    report = load_endpoints([path]).report
+    for name, render in FORMATTERS.items():
+        out = render(report)
+        assert "\u3164" not in out, name
+        assert "tier\\u3164" in out or "tier\\\\u3164" in out, name
+
+
+def test_a_file_name_cannot_move_a_finding_to_another_file_or_line(tmp_path: Path) -> None:
+    """Git allows ``:`` in file names: ``x.yaml:9:1: error: ok [y] z.yaml`` printed raw
+    made editors and CI problem matchers place the finding at ``x.yaml`` line 9."""
+    folder = tmp_path / "endpoints"
+    folder.mkdir()
+    (folder / "x.yaml:9:1: error: all good [yaml] z.yaml").write_text("name: [\n")
+    out = FORMATTERS["text"](load_endpoints([folder]).report)
+    first = out.splitlines()[0]
+    assert first.startswith(
+        f"{folder}/x.yaml\\x3a9\\x3a1\\x3a error\\x3a all good [yaml] z.yaml:2:1: "
+    )

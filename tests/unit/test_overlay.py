@@ -56,3 +56,32 @@ def test_overlay_yaml_errors_name_file_and_line(tmp_path: Path) -> None:
 def test_missing_overlay_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read overlay"):
         load_overlay(str(tmp_path / "nope.yaml"))
+
+
+def test_overlay_in_a_symlinked_folder_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``overlays/`` replaced by a link in a pull request: same boundary as endpoint files."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "prod.yaml").write_text("c: {tags: {env: TOPSECRET-OVERLAY}}\n")
+    (tmp_path / "overlays").symlink_to(elsewhere)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_overlay("overlays/prod.yaml")
+    assert "symbolic links are not read" in str(err.value)
+    assert "TOPSECRET" not in str(err.value)
+    assert err.value.hint
+
+
+def test_overlay_messages_and_hints_echo_no_control_character(tmp_path: Path) -> None:
+    """A duplicate key's hint quotes the key; a file name can hold an escape sequence."""
+    dup = tmp_path / "dup.yaml"
+    dup.write_text('"a\\x1b[2Jb": {tags: {x: y}}\n"a\\x1b[2Jb": {tags: {x: z}}\n')
+    odd = tmp_path / "odd\x1b[2J.yaml"
+    odd.write_text("- 1\n")
+    for path in (dup, odd):
+        with pytest.raises(ConfigError) as err:
+            load_overlay(str(path))
+        assert "\x1b" not in str(err.value), path
+        assert "\\x1b[2J" in str(err.value), path

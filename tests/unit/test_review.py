@@ -6,7 +6,7 @@ import json
 
 from servingops.diff import FieldChange
 from servingops.model import ChangeGroup
-from servingops.review import EndpointChanges, format_json, format_markdown, format_text
+from servingops.review import FORMATS, EndpointChanges, format_json, format_markdown, format_text
 
 
 def _item() -> EndpointChanges:
@@ -74,3 +74,24 @@ def test_json_is_machine_readable() -> None:
         "old": "90",
         "new": "50",
     }
+
+
+def test_a_credential_named_environment_variable_set_by_hand_is_hidden_in_reviews() -> None:
+    """Drift or a plan against a live endpoint shows its ``environment_vars`` as the
+    old value; one named like a credential (``HF_TOKEN``) is hidden in every format."""
+    live = {"HF_TOKEN": "hf_LIVESECRET123", "DB_PASSWD": "LIVEPW", "LOG_LEVEL": "debug"}
+    change = FieldChange(
+        "served_entities[m].environment_vars", live, {"LOG_LEVEL": "info"}, ChangeGroup.CONFIG
+    )
+    item = EndpointChanges.from_changes("chat", [change])
+    for name, render in FORMATS.items():
+        out = render([item])
+        assert "LIVESECRET" not in out and "LIVEPW" not in out, name
+        assert "debug" in out, name
+
+
+def test_a_single_credential_named_environment_variable_is_hidden_in_reviews() -> None:
+    path = "served_entities[m].environment_vars.HF_TOKEN"
+    change = FieldChange(path, "hf_LIVESECRET123", None, ChangeGroup.CONFIG)
+    out = format_text([EndpointChanges.from_changes("chat", [change])])
+    assert "LIVESECRET" not in out and "HF_TOKEN" in out

@@ -216,7 +216,7 @@ def test_size_cap_reads_no_more_than_the_limit(folder: Path) -> None:
     big = folder / "big.yaml"
     with big.open("wb") as fh:
         fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB of NUL bytes, nothing on disk
-    with pytest.raises(YamlProblem, match=r"file is too large \(52\.4 MB; the limit is 1 MB\)"):
+    with pytest.raises(YamlProblem, match=r"too large \(52,428,800 bytes; the limit is 1,048,576"):
         read_source(big)
 
 
@@ -253,3 +253,88 @@ def test_device_named_on_the_command_line_is_refused_without_reading(
     assert "/dev/null:1:1: error: not a regular file (a character device) [yaml]" in out
     with pytest.raises(YamlProblem, match=r"not a regular file \(a character device\)"):
         read_source(Path("/dev/null"))
+
+
+def test_the_endpoints_folder_itself_committed_as_a_symlink_is_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request replaces ``endpoints/`` by a link to a folder of credential files
+    (``~/.config/gh``: ``hosts.yml``): ``validate`` in CI must not read them."""
+    secrets = tmp_path / "home" / ".config"
+    secrets.mkdir(parents=True)
+    (secrets / "hosts.yml").write_text(f"name: {SECRET_CONTENT}\n")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "endpoints").symlink_to(secrets)
+    monkeypatch.chdir(checkout)
+    for args in (["validate"], ["validate", "endpoints/"], ["validate", "endpoints/hosts.yml"]):
+        code, out = _validate(capsys, *args[1:])
+        assert code == 1, args
+        assert "endpoints:1:1: error: symbolic links are not read" in out, args
+        assert SECRET_CONTENT not in out and "hosts.yml" not in out, args
+
+
+def test_a_symlinked_folder_inside_a_named_path_is_not_followed(
+    folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI passes the changed files (``endpoints/team/x.yaml``); ``team`` may be a link."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.yaml").write_text(f"name: {SECRET_CONTENT}\n")
+    (folder / "team").symlink_to(elsewhere)
+    monkeypatch.chdir(tmp_path)
+    for named in (Path("endpoints/team/x.yaml"), folder / "team" / "x.yaml"):
+        code, out = _validate(capsys, named)
+        assert code == 1 and "endpoints/team:1:1: error: symbolic links are not read" in out
+        assert SECRET_CONTENT not in out
+
+
+def test_a_link_above_the_working_folder_is_the_operators_choice(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An absolute path outside the working folder: only its last component is checked
+    (macOS's ``/tmp`` is a link to ``/private/tmp``)."""
+    (folder / "chat.yaml").write_text(VALID.format(name="chat"))
+    (tmp_path / "via").symlink_to(folder)
+    code, out = _validate(capsys, tmp_path / "via" / "chat.yaml")
+    assert code == 0, out
+
+
+def test_a_very_deep_folder_tree_is_searched_without_recursion(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``os.walk`` recurses once per level: 1,500 nested folders (3,000 characters, a
+    path git and Linux can hold) raised RecursionError, and the run ended with no
+    finding for any file."""
+    (folder / "chat.yaml").write_text(VALID.format(name="chat"))
+    deep = folder
+    for _ in range(1500):  # Path.mkdir(parents=True) recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.yaml").write_text("name: [deep\n")
+    try:
+        code, out = _validate(capsys, folder)
+    finally:  # shutil.rmtree (pytest's clean-up) recurses too
+        (deep / "x.yaml").unlink()
+        while deep != folder:
+            deep.rmdir()
+            deep = deep.parent
+    assert code == 1, out[-300:]
+    assert "2 file(s) checked: 1 error(s)" in out
+    assert "/d/x.yaml:2:1: error: YAML syntax error" in out
+
+
+def test_a_file_one_byte_over_the_cap_says_so_in_bytes(folder: Path) -> None:
+    """At the edge "1.0 MB; the limit is 1 MB" read as within the limit."""
+    edge = folder / "edge.yaml"
+    edge.write_bytes(b"#" * (1024 * 1024) + b"\n")
+    with pytest.raises(YamlProblem) as err:
+        read_source(edge)
+    assert err.value.message == (
+        "file is too large (1,048,577 bytes; the limit is 1,048,576 bytes, 1 MiB)"
+    )
+    (folder / "under.yaml").write_bytes(b"#" * (1024 * 1024 - 1) + b"\n")
+    assert len(read_source(folder / "under.yaml")) == 1024 * 1024

@@ -239,3 +239,105 @@ def test_a_legitimate_multi_line_quote_far_from_the_error_is_not_blamed() -> Non
     with pytest.raises(YamlProblem) as err:
         parse_yaml(text)
     assert err.value.pos.line == 4 and "runs on to line" not in err.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (EXTERNAL.replace("  - name: gpt", '  - name: "gpt\\n"') + 'traffic: {"gpt\\n": 100}\n', 5),
+        (
+            PROVISIONED + '    environment_vars: {"MODE\\n": fast}\n',
+            10,
+        ),
+        (EXTERNAL.replace("name: chat", 'name: "chat\\n"', 1), 1),
+    ],
+)
+def test_a_trailing_line_break_does_not_pass_an_anchored_pattern(
+    tmp_path: Path, text: str, where: int
+) -> None:
+    """JSON Schema patterns are ECMA-262: ``$`` is the end of the string. Python's ``$``
+    also matches before a final newline (python-jsonschema/jsonschema#576), so
+    ``"gpt\\n"`` passed ``^[A-Za-z0-9_-]+$`` and would reach the API."""
+    out = _check(tmp_path, text)
+    assert f"chat.yaml:{where}:" in out
+    assert "must match ^" in out and "\\n'" in out
+
+
+@pytest.mark.parametrize("name", ["a" * 200_000, "chat\\n", "chat x"])
+def test_an_invalid_endpoint_name_is_reported_once_not_echoed_into_a_rename_hint(
+    tmp_path: Path, name: str
+) -> None:
+    """A 200,000-character name was echoed twice (message and "rename the file to …"),
+    and ``"chat\\n"`` got the hint to rename the file to ``chat\\n.yaml``: a name the
+    schema refuses is not offered as a file name."""
+    out = _check(tmp_path, EXTERNAL.replace("name: chat", f'name: "{name}"', 1))
+    assert "[schema/" in out and "chat.yaml:1:7: error: 'name'" in out
+    assert "file name does not match" not in out and "rename the file" not in out
+    assert len(out) < 2_000
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABRICKS_TOKEN", "abcSECRETdef"),
+        ("HF_TOKEN", "hf_SECRETvalue123"),
+        ("GITHUB_TOKEN", "SECRETgithub"),
+        ("DB_PASSWD", "SECRETpw"),
+        ("SMTP_PASSWORD", "SECRETpw2"),
+        ("AWS_SECRET_KEY", "SECRETaws"),
+        ("DATABASE_URL", "postgres://svc:SECRETpw3@db.internal/app"),
+    ],
+)
+def test_credential_named_or_shaped_environment_variables_are_refused(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    """The rule's promise was ``*_TOKEN``; ``DATABRICKS_TOKEN: abc…`` passed and its value
+    was shown in the pull request's review comment. A URL with a password is one too."""
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert f"environment variable '{name}' holds a plaintext credential" in out
+    assert value not in out and "SECRETpw" not in out
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_TOKENS", "512"),
+        ("TOKENIZER", "llama"),
+        ("PWD", "/srv"),
+        ("TOKEN_TTL", "3600"),
+        ("PASSWORD_POLICY_URL", "https://example.com/policy"),
+        ("MODEL_URL", "https://huggingface.co/meta-llama"),
+    ],
+)
+def test_ordinary_environment_variables_are_not_taken_for_credentials(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert "plaintext credential" not in out
+
+
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "MODEL_CONFIG"])
+@pytest.mark.parametrize("value", ['"{{secrets/llm/key}}\\n"', '"{{secrets/llm/key}} "'])
+def test_an_environment_variable_reference_with_a_line_break_is_named_as_such(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    """A ``|`` block keeps the newline: the reference would be sent as is and not resolve.
+    Under a credential name it was called "a plaintext credential"; under another name
+    it passed."""
+    out = _check(tmp_path, PROVISIONED + f"    environment_vars:\n      {name}: {value}\n")
+    assert f"'{name}' holds a secret reference with surrounding whitespace or a line break" in out
+    assert "plaintext credential" not in out
+    assert "write it on one line: " in out
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("0123", "83"), ("0x1F", "31"), ("1:30", "90"), ("1_000", "1000")]
+)
+def test_the_quote_it_hint_quotes_the_value_as_written(
+    tmp_path: Path, written: str, read: str
+) -> None:
+    """``zip: 0123`` is octal 83 in YAML 1.1: the hint said to write ``"83"``."""
+    out = _check(tmp_path, EXTERNAL + f"tags: {{zip: {written}}}\n")
+    assert f"'zip' must be a string, got {read} [schema/type]" in out
+    assert f'hint: quote the value to make it a string: "{written}" ' in out
+    assert f"(YAML reads {written} as the number {read})" in out
