@@ -55,6 +55,11 @@ BUNDLE = (
     "pulumi-resource-pulumi-python",
 )
 BUILD_HINT = "run `make pulumi` (builds the CLI once into the user cache)"
+DEFAULT_PARALLEL = 64
+"""``PULUMI_PARALLEL`` unless the user set it: resource operations the engine runs at once.
+Pulumi's default is 4 × CPUs (8 on 2 cores; pkg/cmd/pulumi/operations/up.go
+``defaultParallel``), too few when each create waits minutes for its endpoint to settle;
+equal to the provider server's default workers (``providers.server.DEFAULT_WORKERS``)."""
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.\d+")
 
@@ -174,6 +179,8 @@ def offline_env(
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_PYTHON_CMD": str(root / ".venv" / "bin" / "python"),
     }
+    if not env.get("PULUMI_PARALLEL"):
+        out["PULUMI_PARALLEL"] = str(DEFAULT_PARALLEL)
     backend = _backend_url(backend_dir, root, env)
     if backend is not None:
         out["PULUMI_BACKEND_URL"] = backend

@@ -16,13 +16,15 @@ from typing import Any
 
 import pulumi
 
+from providers import validated
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import format_text
-from servingops.loader import check_document, load_endpoints
+from servingops.loader import LoadResult, check_document, find_files, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import to_inputs
 from servingops.overlay import apply_overlay, load_overlay
+from servingops.yamlsrc import parse_yaml
 
 
 def declare_endpoints() -> None:
@@ -45,7 +47,7 @@ def declare_endpoints() -> None:
 def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     allow = cfg.get_bool("allowPlaintext") or False
     folder = cfg.get("endpoints") or "endpoints"
-    result = load_endpoints([folder], allow_plaintext=allow)
+    result = load_validated(folder, allow_plaintext=allow)
     refuse_empty(result.report.files, folder, allow_empty=cfg.get_bool("allowEmpty") or False)
     for warning in result.report.warnings:
         pulumi.log.warn(f"{warning.file}:{warning.line}:{warning.col}: {warning.message}")
@@ -55,6 +57,29 @@ def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     if not overlay_file:
         return result.specs
     return [_overlaid(spec, overlay_file, allow) for spec in result.specs]
+
+
+def load_validated(folder: str, *, allow_plaintext: bool) -> LoadResult:
+    """``load_endpoints`` over ``folder``, validated only when its files changed.
+
+    Both engine phases of an ``up`` run the program; when the same files (paths and
+    bytes) under the same code, schema and catalogue were found clean before
+    (``providers.validated``), they are parsed but not validated again. Files with any
+    finding are always validated, so their findings are always shown.
+    """
+    files, problems = find_files([folder])
+    key = None if problems else validated.files_key(files, allow_plaintext=allow_plaintext)
+    if validated.is_clean(key):
+        result = LoadResult()
+        result.report.files = len(files)
+        result.specs = [
+            EndpointSpec.from_mapping(parse_yaml(f.read_text("utf-8")).data, str(f)) for f in files
+        ]
+        return result
+    result = load_endpoints([folder], allow_plaintext=allow_plaintext)
+    if result.ok and not result.report.warnings:
+        validated.mark_clean(key)
+    return result
 
 
 def refuse_empty(files: int, folder: str, *, allow_empty: bool) -> None:

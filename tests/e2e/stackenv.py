@@ -106,6 +106,8 @@ def make_stack(
     shutil.copy(REPO / "__main__.py", project / "__main__.py")
     settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
     settings["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
+    for plugin in (settings.get("plugins") or {}).get("providers") or []:
+        plugin["path"] = str(REPO / plugin["path"])  # relative to the project: ours
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
     opts = engine.workspace_options(
         project,
