@@ -1,10 +1,10 @@
 """``make bench``: run every figure and write bench/RESULTS.md and bench/engine-floor.png.
 
 ``python -m bench`` runs the full set (N = 10, 100, 300; about 25 minutes on 2 cores);
-``python -m bench --quick`` a small one for development (N = 3, 10; one run each), which
-writes to ``bench/RESULTS-quick.md`` instead. ``--only TITLE-WORD`` runs the figures whose
-title contains it. The older single benchmarks stay runnable on their own:
-``python -m bench.bench_plane``, ``python -m bench.bench_validate``.
+``python -m bench --quick`` a small one for development (N = 3, 10; one run each), and
+``--sizes 100:1,300:1`` chosen sizes; both write ``bench/RESULTS-quick.md`` instead.
+``--only TITLE-WORD`` runs the figures whose title contains it. The older single
+benchmarks stay runnable on their own: ``python -m bench.bench_plane``, ``python -m bench.bench_validate``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small N, one run each")
     parser.add_argument("--only", action="append", default=[], help="figure title word")
+    parser.add_argument("--sizes", help="N:runs,... instead of the default sizes")
     opts = parser.parse_args(argv)
     sizes = QUICK_SIZES if opts.quick else FULL_SIZES
+    if opts.sizes:
+        pairs = (item.split(":") for item in opts.sizes.split(","))
+        sizes = {int(n): int(runs) for n, runs in pairs}
+        opts.quick = True  # a partial run: never overwrite RESULTS.md
     started, clock = now(), time.monotonic()
     sections: list[Section] = []
     with tempfile.TemporaryDirectory(prefix="servingops-bench-") as tmp:

@@ -110,7 +110,9 @@ class _Sampler:
             return
         fields = stat[stat.rindex(")") + 2 :].split()
         cpu = (int(fields[11]) + int(fields[12])) / self._tick
-        hwm = next((int(x.split()[1]) / 1024 for x in status.splitlines() if x.startswith("VmHWM")), 0.0)
+        hwm = next(
+            (int(x.split()[1]) / 1024 for x in status.splitlines() if x.startswith("VmHWM")), 0.0
+        )
         self.seen[pid] = (process_kind(cmd), cpu, hwm)
 
     def by_kind(self) -> tuple[dict[str, float], dict[str, float]]:
@@ -137,10 +139,14 @@ class Plane:
 @contextmanager
 def plane_process(tmp: Path, settle_seconds: float) -> Iterator[Plane]:
     """``python -m plane`` on a free 127.0.0.1 port; stopped on exit."""
-    cmd = [sys.executable, "-m", "plane", "--port", "0", "--db", str(tmp / f"plane-{settle_seconds}.sqlite"),
-           "--settle-seconds", str(settle_seconds), "--pt-settle-seconds", str(settle_seconds)]  # fmt: skip
+    db = tmp / f"plane-{settle_seconds}.sqlite"
+    settle = str(settle_seconds)
+    cmd = [sys.executable, "-m", "plane", "--port", "0", "--db", str(db),
+           "--settle-seconds", settle, "--pt-settle-seconds", settle]  # fmt: skip
     env = {**os.environ, "SERVINGOPS_PLANE_TOKEN": TOKEN}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip().removeprefix("DATABRICKS_HOST=")
@@ -179,12 +185,11 @@ class Project:
         else:
             project.mkdir(parents=True)
             shutil.copy(REPO / "__main__.py", project / "__main__.py")
-        settings = yaml.safe_load(
-            ((FLOOR if kind == "floor" else REPO) / "Pulumi.yaml").read_text()
-        )
-        settings["runtime"]["options"]["virtualenv"] = str(VENV)
-        for plugin in (settings.get("plugins") or {}).get("providers") or []:
-            plugin["path"] = str(REPO / plugin["path"])
+        if kind == "floor":
+            settings = yaml.safe_load((FLOOR / "Pulumi.yaml").read_text())
+            settings["runtime"]["options"]["virtualenv"] = str(VENV)
+        else:
+            settings = engine.project_settings()
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
         exe = engine.find_pulumi()
         env = {
@@ -242,7 +247,9 @@ class Project:
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
-            raise RuntimeError(f"pulumi {' '.join(args)} failed ({proc.returncode}):\n{out[-3000:]}")
+            raise RuntimeError(
+                f"pulumi {' '.join(args)} failed ({proc.returncode}):\n{out[-3000:]}"
+            )
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         by_kind, rss = sampler.by_kind()
         api = plane.stats() if plane is not None else {}
@@ -258,4 +265,6 @@ def write_endpoints(folder: Path, n: int) -> None:
     base.pop("smoke", None)
     for i in range(n):
         name = f"bench-{i:04d}"
-        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**base, "name": name}, sort_keys=False))
+        (folder / f"{name}.yaml").write_text(
+            yaml.safe_dump({**base, "name": name}, sort_keys=False)
+        )

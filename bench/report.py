@@ -67,9 +67,7 @@ def med(values: Sequence[float]) -> float:
 
 def spread(values: Sequence[float], unit: str = "s", digits: int = 2) -> str:
     """``median (min–max)`` with a unit."""
-    return (
-        f"{med(values):.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
-    )
+    return f"{med(values):.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def ratio(ours: Sequence[float], floor: Sequence[float]) -> float:

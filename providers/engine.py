@@ -218,6 +218,17 @@ def workspace_options(
     )
 
 
+def project_settings(repo_root: Path = REPO_ROOT) -> dict[str, Any]:
+    """This repo's ``Pulumi.yaml`` for a project folder elsewhere (tests, the bench): the
+    ``virtualenv`` and the ``plugins`` paths made absolute (Pulumi resolves them against
+    the project folder and refuses a plugin folder that does not exist there)."""
+    settings: dict[str, Any] = yaml.safe_load((repo_root / "Pulumi.yaml").read_text())
+    settings["runtime"]["options"]["virtualenv"] = str(repo_root / ".venv")
+    for plugin in (settings.get("plugins") or {}).get("providers") or []:
+        plugin["path"] = str(repo_root / plugin["path"])
+    return settings
+
+
 def format_exports(env: Mapping[str, str]) -> str:
     """``export K='V'`` lines (shell-quoted), one per variable, sorted by name."""
     return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(env.items()))

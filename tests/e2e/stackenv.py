@@ -104,10 +104,7 @@ def make_stack(
     endpoints = project / "endpoints"
     endpoints.mkdir(parents=True)
     shutil.copy(REPO / "__main__.py", project / "__main__.py")
-    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    settings["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
-    for plugin in (settings.get("plugins") or {}).get("providers") or []:
-        plugin["path"] = str(REPO / plugin["path"])  # relative to the project: ours
+    settings = engine.project_settings()
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
     opts = engine.workspace_options(
         project,
