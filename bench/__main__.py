@@ -4,7 +4,8 @@
 ``python -m bench --quick`` a small one for development (N = 3, 10; one run each), and
 ``--sizes 100:1,300:1`` chosen sizes; both write ``bench/RESULTS-quick.md`` instead.
 ``--only TITLE-WORD`` runs the figures whose title contains it. The older single
-benchmarks stay runnable on their own: ``python -m bench.bench_plane``, ``python -m bench.bench_validate``.
+benchmarks stay runnable on their own: ``python -m bench.bench_plane``,
+``python -m bench.bench_validate``.
 """
 
 from __future__ import annotations
