@@ -19,7 +19,7 @@ from pathlib import Path
 from bench import figures
 from bench.report import FIGURES, RESULTS, Section, header, now, write_plot, write_results
 
-FULL_SIZES = {10: 3, 100: 3, 300: 2}
+FULL_SIZES = {10: 3, 100: 2, 300: 2}
 """N → interleaved runs of each variant."""
 QUICK_SIZES = {3: 1, 10: 1}
 

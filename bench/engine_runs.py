@@ -65,8 +65,10 @@ class Run:
 class _Sampler:
     """Samples /proc every SAMPLE_SECONDS for the descendants of one pid."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, profile_dir: Path | None = None) -> None:
         self.root = root
+        self.profile_dir = profile_dir
+        self.spies: dict[int, subprocess.Popen[bytes]] = {}
         self.seen: dict[int, tuple[str, float, float]] = {}  # pid -> kind, cpu s, hwm MB
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -79,6 +81,24 @@ class _Sampler:
     def __exit__(self, *_exc: Any) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        for spy in self.spies.values():
+            try:
+                spy.wait(timeout=30)  # py-spy ends with its process and writes its file
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait()
+
+    def _spy(self, pid: int, kind: str) -> None:
+        """Profile a program or provider process with py-spy (collapsed stacks, 100 Hz)."""
+        if self.profile_dir is None or pid in self.spies or kind not in ("program", "provider"):
+            return
+        out = self.profile_dir / f"{kind}-{pid}.txt"
+        cmd = [str(VENV / "bin" / "py-spy"), "record", "--pid", str(pid), "--rate", "100",
+               "--format", "raw", "--output", str(out), "--nonblocking",
+               "--full-filenames"]  # fmt: skip
+        self.spies[pid] = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     def _loop(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):
@@ -114,6 +134,7 @@ class _Sampler:
             (int(x.split()[1]) / 1024 for x in status.splitlines() if x.startswith("VmHWM")), 0.0
         )
         self.seen[pid] = (process_kind(cmd), cpu, hwm)
+        self._spy(pid, process_kind(cmd))
 
     def by_kind(self) -> tuple[dict[str, float], dict[str, float]]:
         cpu: dict[str, float] = {}
@@ -231,8 +252,11 @@ class Project:
     def remove_stack(self, name: str) -> None:
         self.pulumi("stack", "rm", "--yes", "--force", "--stack", name, check=False)
 
-    def run(self, args: list[str], stack: str, plane: Plane | None) -> Run:
-        """Run ``pulumi ARGS --stack STACK`` and measure it."""
+    def run(
+        self, args: list[str], stack: str, plane: Plane | None, profile_dir: Path | None = None
+    ) -> Run:
+        """Run ``pulumi ARGS --stack STACK`` and measure it; with ``profile_dir``, py-spy
+        records the program and provider processes there (a slower, separate run)."""
         if plane is not None:
             plane.reset_stats()
         exe = str(engine.find_pulumi())
@@ -242,7 +266,7 @@ class Project:
             [exe, *args, "--stack", stack, "--non-interactive"], cwd=self.dir, env=self.env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        with _Sampler(proc.pid) as sampler:
+        with _Sampler(proc.pid, profile_dir) as sampler:
             out, _ = proc.communicate(timeout=3600)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -268,3 +292,71 @@ def write_endpoints(folder: Path, n: int) -> None:
         (folder / f"{name}.yaml").write_text(
             yaml.safe_dump({**base, "name": name}, sort_keys=False)
         )
+
+
+OURS = ("servingops", "providers", "servingcatalogue", "plane")
+
+
+def _is_ours(frame: str) -> bool:
+    """A frame of our code (not the server entry, which only wraps the SDK's server)."""
+    return package_of(frame) in OURS and "/providers/server.py" not in frame
+
+
+def _function(frame: str) -> str:
+    """``module.function`` of a frame ``function (/path/pkg/module.py:line)``."""
+    name = frame[: frame.rfind("(")].strip()
+    path = frame[frame.rfind("(") + 1 :].split(":", 1)[0]
+    return f"{path.rsplit('/', 1)[-1].removesuffix('.py')}.{name}"
+
+
+def package_of(frame: str) -> str:
+    """The package a py-spy frame ``function (path:line)`` belongs to."""
+    path = frame[frame.rfind("(") + 1 :].split(":", 1)[0]
+    if path.startswith("<frozen importlib"):
+        return "imports (importlib)"
+    if "pulumi-language-python-exec" in path:
+        return "pulumi"
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    for ours in OURS:
+        if f"/{ours}/" in path:
+            return ours
+    if "pulumi-language-python-exec" in path:
+        return "pulumi"
+    name = path.rsplit("/", 1)[-1].removesuffix(".py")
+    return f"stdlib {name}" if "/lib/python3" in path else name or "?"
+
+
+def profile_table(folder: Path, kind: str, top: int = 12) -> list[str]:
+    """Samples by package: inclusive (the package is on the stack) and self (it is the
+    innermost frame), as shares of the samples of every ``kind`` process in ``folder``."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    mine: dict[str, int] = {}
+    total = 0
+    for path in folder.glob(f"{kind}-*.txt"):
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            frames = [f for f in stack.split(";") if "(" in f]
+            if not frames:
+                continue
+            total += n
+            for package in {package_of(f) for f in frames}:
+                inclusive[package] = inclusive.get(package, 0) + n
+            leaf = package_of(frames[-1])
+            own[leaf] = own.get(leaf, 0) + n
+            for name in {_function(f) for f in frames if _is_ours(f)}:
+                mine[name] = mine.get(name, 0) + n
+    if not total:
+        return [f"(no {kind} samples)"]
+    rows = [f"| package ({kind}) | inclusive | self |", "|---|---|---|"]
+    for package, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        share = 100 * own.get(package, 0) / total
+        rows.append(f"| {package} | {100 * n / total:.0f} % | {share:.0f} % |")
+    ours = sorted(mine.items(), key=lambda kv: -kv[1])[:8]
+    listed = "; ".join(f"`{name}` {100 * n / total:.0f} %" for name, n in ours)
+    rows += ["", f"Our functions ({kind}), inclusive: {listed}"]
+    return [*rows, "", f"({total} samples at 100 Hz)"]

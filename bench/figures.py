@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_validate import TEMPLATE
-from bench.engine_runs import KINDS, Project, Run, plane_process, write_endpoints
+from bench.engine_runs import (
+    KINDS,
+    Project,
+    Run,
+    plane_process,
+    profile_table,
+    write_endpoints,
+)
 from bench.report import Section, Target, figure, med, ratio, spread
 
 OPS: list[tuple[str, list[str]]] = [
@@ -32,6 +39,8 @@ OPS: list[tuple[str, list[str]]] = [
 RATIO_TARGET = 1.15
 SETTLE_S = 10.0
 SETTLE_N = 40
+SETTLE_RUNS = 1
+"""One run: each takes a minute of a 2-core machine for a figure whose margin is wide."""
 VALIDATE_FILES = 1000
 
 
@@ -140,6 +149,44 @@ def _profile(runs: dict[tuple[str, int], list[dict[str, Run]]], n: int) -> list[
     return lines
 
 
+PROFILED = ("up", "no-op up", "preview --refresh")
+PROFILE_N = 100
+"""The size profiled (a py-spy run at 300 would not fit the 30 minutes on 2 cores)."""
+
+
+@figure("Where ours spends its CPU (py-spy)")
+def profile(bench: Bench) -> Section:
+    """One separate stack at the largest N, its program and provider under py-spy."""
+    n = PROFILE_N if PROFILE_N in bench.sizes else max(bench.sizes)
+    section = Section("Where ours spends its CPU (py-spy)")
+    section.lines += [
+        f"A separate run of ours at N={n} (not timed: py-spy slows it): the program and "
+        "provider processes sampled at 100 Hz (active threads only). A package's "
+        "*inclusive* share is the samples with it anywhere on the stack; *self* is the "
+        "samples where it is the innermost frame. `pulumi`, `grpc`, `dill`, `google` "
+        "(protobuf) are the engine floor's own work; `servingops`/`providers` ours.",
+        "",
+    ]
+    with plane_process(bench.tmp, 0) as plane:
+        folder = bench.tmp / f"endpoints-{n}"
+        write_endpoints(folder, n)
+        project = Project.make(bench.tmp / "profile", "ours", folder, {})
+        stack = "profiled"
+        project.new_stack(stack, plane)
+        try:
+            for op, args in OPS:
+                target = bench.tmp / "profile" / op.replace(" ", "-")
+                target.mkdir(parents=True, exist_ok=True)
+                project.run(args, stack, plane, target if op in PROFILED else None)
+                if op in PROFILED:
+                    section.lines += [f"### {op}", ""]
+                    for kind in ("provider", "program"):
+                        section.lines += [*profile_table(target, kind), ""]
+        finally:
+            project.remove_stack(stack)
+    return section
+
+
 @figure("API economy, counted at the plane")
 def api_economy(bench: Bench) -> Section:
     """From the engine runs of ours: requests per endpoint per operation."""
@@ -218,7 +265,7 @@ def settle_concurrency(bench: Bench) -> Section:
         folder = bench.tmp / f"endpoints-settle-{n}"
         write_endpoints(folder, n)
         project = Project.make(bench.tmp / "settle", "ours", folder, {})
-        for rep in range(1 if bench.quick else 2):
+        for rep in range(SETTLE_RUNS):
             stack = f"settle-{rep}"
             project.new_stack(stack, plane)
             try:
