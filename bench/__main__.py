@@ -14,6 +14,7 @@ import argparse
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from bench import figures
@@ -46,14 +47,18 @@ def main(argv: list[str]) -> int:
             t0 = time.monotonic()
             sections.append(fn(bench))
             print(f"   ({time.monotonic() - t0:.0f} s)", flush=True)
-    out = RESULTS.with_name("RESULTS-quick.md") if opts.quick else RESULTS
-    head = header(started, time.monotonic() - clock, figures.environment_note())
-    write_results(sections, head, out)
-    plotted = next((s.plot for s in sections if s.plot), None)
-    if plotted and not opts.quick:
-        write_plot(plotted)
-    print(f"wrote {out}")
+            _write(sections, started, time.monotonic() - clock, quick=opts.quick)  # so far
     return 0
+
+
+def _write(sections: list[Section], started: datetime, elapsed: float, *, quick: bool) -> None:
+    """RESULTS.md (RESULTS-quick.md for partial runs) and, for a full run, the plot."""
+    out = RESULTS.with_name("RESULTS-quick.md") if quick else RESULTS
+    write_results(sections, header(started, elapsed, figures.environment_note()), out)
+    plotted = next((s.plot for s in sections if s.plot), None)
+    if plotted and not quick:
+        write_plot(plotted)
+    print(f"wrote {out}", flush=True)
 
 
 if __name__ == "__main__":
