@@ -133,8 +133,11 @@ class _Sampler:
         hwm = next(
             (int(x.split()[1]) / 1024 for x in status.splitlines() if x.startswith("VmHWM")), 0.0
         )
-        self.seen[pid] = (process_kind(cmd), cpu, hwm)
-        self._spy(pid, process_kind(cmd))
+        known = self.seen.get(pid)
+        # an exited process (zombie) has an empty cmdline: keep what it was
+        kind = known[0] if known and not cmd.strip() else process_kind(cmd)
+        self.seen[pid] = (kind, cpu, max(hwm, known[2] if known else 0.0))
+        self._spy(pid, kind)
 
     def by_kind(self) -> tuple[dict[str, float], dict[str, float]]:
         cpu: dict[str, float] = {}
