@@ -42,8 +42,13 @@ stop:
 plane: venv
 	bash tools/plane.sh start
 
-bench: venv
+bench: venv pulumi $(VENV)/.bench-installed
 	$(BIN)/python -m bench
+
+# the optional `bench` extra (matplotlib, check-jsonschema): not in the default install
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .servingops .pytest_cache .mypy_cache

@@ -19,9 +19,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
@@ -35,17 +34,21 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from providers import validated
 from providers.connection import open_client, settings_from
+from providers.server import parse_workers, set_workers
 from servingops.diff import diff_endpoint, needs_replace
-from servingops.errors import ToolError
+from servingops.errors import ConfigError, ToolError
 from servingops.escape import for_text
-from servingops.loader import check_document
 from servingops.model.endpoint import EndpointSpec
 from servingops.model.pulumi_inputs import from_inputs, integral, previous_spec
 from servingops.model.state import EndpointState, desired_state
 from servingops.outputs import smoke_is_stale
-from servingops.ownership import NotOurs
-from servingops.reconcile import Reconciler
+
+if TYPE_CHECKING:
+    import httpx
+
+    from servingops.reconcile import Reconciler
 
 T = TypeVar("T")
 
@@ -86,8 +89,10 @@ class EndpointProvider(ResourceProvider):
         )
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Keep the stack's control-plane settings on this (per-process) instance."""
+        """Keep the stack's control-plane settings on this (per-process) instance, and
+        apply ``servingops:providerWorkers`` to the provider server (``providers.server``)."""
         self.settings.update(settings_from(req))
+        apply_workers(req.config.get("providerWorkers"))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Schema and semantic checks of the spec (the program already ran them with lines);
@@ -96,13 +101,14 @@ class EndpointProvider(ResourceProvider):
         if _has_unknowns(news.get("spec")):
             return CheckResult(news, [])
         source = news.get("source") or "<inputs>"
-        found = check_document(integral(news.get("spec") or {}), source, allow_plaintext=True)
-        failures = [CheckFailure("source", for_text(f"{d.json_path}: {d.message}")) for d in found]
+        failures = _check_spec(integral(news.get("spec") or {}), source)
         if failures or olds:  # olds: the resource is in the stack already (it is ours)
             return CheckResult(news, failures)
         return self._check_takeover(news)
 
     def _check_takeover(self, news: dict[str, Any]) -> CheckResult:
+        from servingops.ownership import NotOurs
+
         spec = _spec(news)
         if spec.is_reference:
             return CheckResult(news, [])
@@ -173,6 +179,8 @@ class EndpointProvider(ResourceProvider):
     def _run(self, action: Callable[[Reconciler], T], workspace: Any = None) -> T:
         """Run ``action`` with a reconciler; ``workspace`` is the one recorded in outputs
         (acting in another is refused unless the stack allows moving)."""
+        from servingops.reconcile import Reconciler
+
         with open_client(self.settings, self.http) as client:
             rec = Reconciler(
                 client, client.host, deadline_s=self.deadline_seconds, adopt=self.adopt
@@ -224,6 +232,34 @@ class ServingEndpoint(Resource, module="serving", name="ServingEndpoint"):
             ),
         }
         super().__init__(provider or EndpointProvider(), resource_name, props, opts)
+
+
+def apply_workers(raw: Any) -> None:
+    """Set the provider server's worker count from ``servingops:providerWorkers``.
+
+    Raises ``ConfigError`` for a value that is not a whole number from 1 to
+    ``providers.server.MAX_WORKERS``. Unset, or outside our server: nothing happens."""
+    try:
+        workers = parse_workers(raw, "servingops:providerWorkers")
+    except ValueError as err:
+        hint = "pulumi config set servingops:providerWorkers 64"
+        raise ConfigError(str(err), hint=hint) from None
+    if workers is not None:
+        set_workers(workers)
+
+
+def _check_spec(spec: Any, source: str) -> list[CheckFailure]:
+    """Schema and rule errors of an input spec; a spec found clean before (same content,
+    same code and schema: ``providers.validated``) is not checked again."""
+    key = validated.spec_key(spec, source, allow_plaintext=True)
+    if validated.is_clean(key):
+        return []
+    from servingops.loader import check_document
+
+    found = check_document(spec, source, allow_plaintext=True)
+    if not found:
+        validated.mark_clean(key)
+    return [CheckFailure("source", for_text(f"{d.json_path}: {d.message}")) for d in found]
 
 
 def _spec(props: dict[str, Any]) -> EndpointSpec:

@@ -55,6 +55,11 @@ BUNDLE = (
     "pulumi-resource-pulumi-python",
 )
 BUILD_HINT = "run `make pulumi` (builds the CLI once into the user cache)"
+DEFAULT_PARALLEL = 64
+"""``PULUMI_PARALLEL`` unless the user set it: resource operations the engine runs at once.
+Pulumi's default is 4 × CPUs (8 on 2 cores; pkg/cmd/pulumi/operations/up.go
+``defaultParallel``), too few when each create waits minutes for its endpoint to settle;
+equal to the provider server's default workers (``providers.server.DEFAULT_WORKERS``)."""
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.\d+")
 
@@ -174,6 +179,8 @@ def offline_env(
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_PYTHON_CMD": str(root / ".venv" / "bin" / "python"),
     }
+    if not env.get("PULUMI_PARALLEL"):
+        out["PULUMI_PARALLEL"] = str(DEFAULT_PARALLEL)
     backend = _backend_url(backend_dir, root, env)
     if backend is not None:
         out["PULUMI_BACKEND_URL"] = backend
@@ -209,6 +216,17 @@ def workspace_options(
         env_vars=env,
         pulumi_command=auto.PulumiCommand(root=root),
     )
+
+
+def project_settings(repo_root: Path = REPO_ROOT) -> dict[str, Any]:
+    """This repo's ``Pulumi.yaml`` for a project folder elsewhere (tests, the bench): the
+    ``virtualenv`` and the ``plugins`` paths made absolute (Pulumi resolves them against
+    the project folder and refuses a plugin folder that does not exist there)."""
+    settings: dict[str, Any] = yaml.safe_load((repo_root / "Pulumi.yaml").read_text())
+    settings["runtime"]["options"]["virtualenv"] = str(repo_root / ".venv")
+    for plugin in (settings.get("plugins") or {}).get("providers") or []:
+        plugin["path"] = str(repo_root / plugin["path"])
+    return settings
 
 
 def format_exports(env: Mapping[str, str]) -> str:

@@ -14,19 +14,23 @@ the standard ``DATABRICKS_*`` environment is used.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
+from providers import validated
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import Report, format_text
 from servingops.escape import for_text, for_text_file
-from servingops.loader import check_document, load_endpoints
+from servingops.loader import LoadResult, check_document, load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import to_inputs
 from servingops.overlay import apply_overlay, load_overlay
 from servingops.policy import apply_policy
+from servingops.sourcefile import find_sources, read_source
+from servingops.yamlsrc import YamlProblem, parse_yaml
 
 
 def declare_endpoints() -> None:
@@ -49,7 +53,7 @@ def declare_endpoints() -> None:
 def _load(cfg: pulumi.Config) -> list[EndpointSpec]:
     allow = cfg.get_bool("allowPlaintext") or False
     folder = cfg.get("endpoints") or "endpoints"
-    result = load_endpoints([folder], allow_plaintext=allow)
+    result = load_validated(folder, allow_plaintext=allow)
     refuse_empty(result.report.files, folder, allow_empty=cfg.get_bool("allowEmpty") or False)
     for warning in result.report.warnings:
         where = f"{for_text_file(warning.file)}:{warning.line}:{warning.col}"
@@ -75,6 +79,45 @@ def enforce_policy(
     if report.errors:
         raise pulumi.RunError(f"policy {policy_file} is not met:\n" + format_text(report))
     return specs
+
+
+def load_validated(folder: str, *, allow_plaintext: bool) -> LoadResult:
+    """``load_endpoints`` over ``folder``, validated only when its files changed.
+
+    Both engine phases of an ``up`` run the program; when the same files (paths and
+    bytes) under the same code, schema and catalogue were found clean before
+    (``providers.validated``), they are parsed but not validated again. Files with any
+    finding are always validated, so their findings are always shown.
+    """
+    read = _read_all(folder)
+    texts, ignored = read if read else ({}, 0)
+    key = validated.texts_key(texts, allow_plaintext=allow_plaintext) if read else None
+    if read and validated.is_clean(key):
+        result = LoadResult()
+        result.report.files, result.report.ignored = len(texts), ignored
+        result.specs = [
+            EndpointSpec.from_mapping(parse_yaml(text).data, str(path))
+            for path, text in texts.items()
+        ]
+        return result
+    result = load_endpoints([folder], allow_plaintext=allow_plaintext)
+    if result.ok and not result.report.warnings:
+        validated.mark_clean(key)
+    return result
+
+
+def _read_all(folder: str) -> tuple[dict[Path, str], int] | None:
+    """Every endpoint file under ``folder`` read through the loader's trust boundary
+    (``servingops.sourcefile``) and how many other files it ignored; None when the
+    search refused or missed anything or a file cannot be read (the full load reports
+    it)."""
+    search = find_sources([folder])
+    if search.refused or search.missing:
+        return None
+    try:
+        return {path: read_source(path) for path in search.files}, search.ignored
+    except YamlProblem:
+        return None
 
 
 def refuse_empty(files: int, folder: str, *, allow_empty: bool) -> None:

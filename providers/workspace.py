@@ -11,9 +11,8 @@ stack on purpose (the binding is updated; the endpoints follow their files there
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pulumi
 from pulumi.dynamic import (
     ConfigureRequest,
@@ -27,6 +26,9 @@ from pulumi.dynamic import (
 
 from providers.connection import open_client, settings_from
 from servingops.ownership import WorkspaceMismatch
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["WorkspaceBinding", "WorkspaceMismatch", "WorkspaceProvider"]
 

@@ -18,7 +18,6 @@ from servingops.diagnostics import ERROR, Diagnostic, Report
 from servingops.model.endpoint import EndpointSpec
 from servingops.rules import FILE_RULES
 from servingops.rules.context import Ctx
-from servingops.schema import check_schema
 from servingops.sourcefile import FileSearch, find_sources, read_source
 from servingops.yamlsrc import Position, YamlDoc, YamlProblem, parse_yaml
 
@@ -96,6 +95,8 @@ def _check_file(
     except YamlProblem as err:
         report.add([_file_problem(file, err.message, err.hint, err.pos.line, err.pos.col)])
         return None
+    from servingops.schema import check_schema  # jsonschema: loaded only to validate
+
     found = check_schema(doc, file)
     if not found:
         ctx = Ctx(doc=doc, file=file, catalogue=cat, allow_plaintext=allow_plaintext)
@@ -110,6 +111,8 @@ def check_document(
     data: Any, file: str, *, allow_plaintext: bool = False, catalogue: Catalogue | None = None
 ) -> list[Diagnostic]:
     """Errors in an in-memory endpoint mapping (no line numbers: positions are unknown)."""
+    from servingops.schema import check_schema
+
     doc = YamlDoc(data=data)
     found = check_schema(doc, file)
     if not found:

@@ -35,3 +35,11 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Block any socket connection that is not to 127.0.0.0/8, ::1 or a unix socket."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_validation_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Validate every time (providers.validated off): a test that patches a rule or the
+    catalogue must not meet a result cached by another test; cache tests set their own."""
+    monkeypatch.setenv("SERVINGOPS_VALIDATION_CACHE", "off")
+    yield

@@ -104,8 +104,7 @@ def make_stack(
     endpoints = project / "endpoints"
     endpoints.mkdir(parents=True)
     shutil.copy(REPO / "__main__.py", project / "__main__.py")
-    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    settings["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
+    settings = engine.project_settings()
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
     opts = engine.workspace_options(
         project,

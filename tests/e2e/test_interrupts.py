@@ -126,8 +126,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     project = tmp / "project"
     (project / "endpoints").mkdir(parents=True)
     shutil.copy(REPO / "__main__.py", project / "__main__.py")
-    settings = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    settings["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
+    settings = engine.project_settings()
     (project / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
     for name in FILES:
         shutil.copy(REPO / "endpoints" / f"{name}.yaml", project / "endpoints")
