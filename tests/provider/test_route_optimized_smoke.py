@@ -13,6 +13,7 @@ import pytest
 import yaml
 from plane_testing import RunningPlane, running_plane
 
+from providers.program import _credential_kind, smoke_skip_warnings
 from servingops.cli import main
 from servingops.client import ControlPlaneClient
 from servingops.errors import SmokeFailed
@@ -166,3 +167,27 @@ def test_smoke_command_with_a_personal_token_reports_the_skip(
     assert captured.out.endswith("1 smoke quer(ies): 0 passed, 0 failed, 1 skipped\n")
     assert '<skipped message="route-optimized' in junit.read_text(encoding="utf-8")
     assert plane.token not in captured.out + captured.err
+
+
+def test_program_warns_that_a_personal_token_skips_route_optimized_smoke_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = {k: v for k, v in _raw("plain").items() if k != "route_optimized"}
+    off = {**_raw("quiet"), "smoke": {"enabled": False}}
+    specs = [
+        EndpointSpec.from_mapping(raw, f"endpoints/{raw['name']}.yaml")
+        for raw in (_raw(), plain, off)
+    ]
+    (warning,) = smoke_skip_warnings(specs, "pat")
+    assert warning.startswith("endpoints/ro-chat.yaml: endpoint 'ro-chat' is route-optimized")
+    assert "DATABRICKS_CLIENT_ID/SECRET" in warning and "servingops:clientId" in warning
+    assert smoke_skip_warnings(specs, "oauth-m2m") == []
+    for key in ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATABRICKS_HOST", "http://127.0.0.1:9")
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-sentinel")
+    assert _credential_kind() == "pat"
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", SP)
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", SP_SECRET)
+    assert _credential_kind() == "oauth-m2m"
