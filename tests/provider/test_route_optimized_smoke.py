@@ -191,3 +191,14 @@ def test_program_warns_that_a_personal_token_skips_route_optimized_smoke_checks(
     monkeypatch.setenv("DATABRICKS_CLIENT_ID", SP)
     monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", SP_SECRET)
     assert _credential_kind() == "oauth-m2m"
+
+
+def test_a_later_passing_check_clears_the_recorded_skip(
+    plane: RunningPlane, pat: ControlPlaneClient, oauth: ControlPlaneClient
+) -> None:
+    spec = EndpointSpec.from_mapping(_raw())
+    rec = Reconciler(pat, plane.url)
+    assert "skipped" in rec.create(spec)["smoke"]
+    rec.client = oauth  # the same reconciler, now with OAuth M2M credentials
+    record = rec.update(spec, None)["smoke"]
+    assert record["passed_at"] and "skipped" not in record and "skipped_at" not in record
