@@ -100,6 +100,9 @@ def test_up_with_oauth_m2m_passes_through_the_data_plane(
     log: list[str] = []
     outs = Reconciler(oauth, plane.url, log=log.append).create(EndpointSpec.from_mapping(_raw()))
     assert outs["smoke"]["passed_at"] and "skipped" not in outs["smoke"]
+    assert outs["invocation_url"] == oauth.data_plane_info("ro-chat")[0]
+    assert outs["invocation_url"].endswith("/serving-endpoints/ro-chat/invocations")
+    assert outs["invocation_url"] != f"{plane.url}/serving-endpoints/ro-chat/invocations"
     assert oauth._data_plane.secrets()  # noqa: SLF001 - the exchanged token was used
     stats = plane.client().get("/__plane/stats").json()["requests"]
     assert stats["POST /{workspace_id}/serving-endpoints/{name}/invocations"] == 1
