@@ -10,6 +10,10 @@ default false), ``allowWorkspaceChange`` (move the stack to another workspace), 
 the control-plane settings
 ``host``, ``token`` (secret), ``clientId``, ``clientSecret`` (secret); without them
 the standard ``DATABRICKS_*`` environment is used.
+
+A route-optimized endpoint's smoke check needs OAuth M2M (its data plane refuses a
+personal access token): with a token, the program warns once per such endpoint that
+its check will be skipped (the provider runs without an engine connection to log).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from providers import validated
 from providers.endpoint import EndpointProvider, ServingEndpoint
 from providers.workspace import WorkspaceBinding
 from servingops.diagnostics import Report, format_text
+from servingops.errors import ToolError
 from servingops.escape import for_text, for_text_file
 from servingops.loader import LoadResult, check_document, load_endpoints
 from servingops.model import EndpointSpec
@@ -42,12 +47,46 @@ def declare_endpoints() -> None:
         adopt=cfg.get_bool("adopt") is True,
         allow_workspace_change=cfg.get_bool("allowWorkspaceChange") is True,
     )
+    for warning in smoke_skip_warnings(specs, _credential_kind()):
+        pulumi.log.warn(warning)
     binding = WorkspaceBinding("workspace", allow_change=provider.allow_workspace_change)
     exports: dict[str, Any] = {}
     for spec in specs:
         exports[spec.name] = _declare(spec, provider, binding)
     pulumi.export("workspace", binding.workspace_id)
     pulumi.export("endpoints", exports)
+
+
+def smoke_skip_warnings(specs: list[EndpointSpec], credential_kind: str | None) -> list[str]:
+    """One warning per route-optimized endpoint whose smoke check will be skipped because
+    the stack's credential (``Credentials.kind``) is a personal access token (``pat``)."""
+    if credential_kind != "pat":
+        return []
+    from servingops.auth import DATA_PLANE_HINT  # httpx: loaded only when it is needed
+
+    return [
+        f"{for_text(spec.source or spec.name)}: endpoint '{for_text(spec.name)}' is "
+        "route-optimized: its smoke check will be skipped with a personal access token "
+        f"({DATA_PLANE_HINT}, or servingops:clientId/clientSecret)"
+        for spec in specs
+        if spec.route_optimized and spec.smoke.enabled and not spec.switched_off
+    ]
+
+
+def _credential_kind() -> str | None:
+    """``pat`` or ``oauth-m2m``: what the provider will authenticate with (stack config,
+    else ``DATABRICKS_*``), read without the secret values' warnings; None if unknown."""
+
+    from servingops.auth import resolve_credentials  # httpx: loaded only when it is needed
+
+    def get(key: str) -> str | None:
+        return pulumi.runtime.get_config(f"servingops:{key}") or None
+
+    try:
+        creds = resolve_credentials(get("host"), get("token"), get("clientId"), get("clientSecret"))
+    except ToolError:
+        return None  # the provider reports missing credentials itself
+    return creds.kind
 
 
 def _load(cfg: pulumi.Config) -> list[EndpointSpec]:

@@ -56,6 +56,11 @@ _OAUTH_HINT = (
     "check DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET (OAuth M2M) and that the "
     "service principal exists"
 )
+_EXCHANGE_OP = "exchange_data_plane_token"
+_EXCHANGE_HINT = (
+    "route-optimized endpoints are queried with OAuth M2M: set DATABRICKS_CLIENT_ID/SECRET; "
+    "the token exchange takes only an OAuth access token"
+)
 _TAKEN_HINT = "the name is taken: pick another name, or import the existing endpoint"
 _ROUTE_HINT = "the server does not know this API route: check DATABRICKS_HOST"
 _MISSING_HINT = "run `servingops drift` / does the endpoint exist? check the name and host"
@@ -74,6 +79,7 @@ _REFUSED_HINT = "the control plane refused the request: check DATABRICKS_HOST an
 ERROR_TABLE: tuple[ErrorRule, ...] = tuple(ErrorRule(*row) for row in (
     # statuses         error_code                  error class        hint, operation
     (range(400, 500),  None,                       Unauthenticated,   _OAUTH_HINT, _OAUTH_OP),
+    (range(400, 500),  None,                       Unauthenticated,   _EXCHANGE_HINT, _EXCHANGE_OP),
     (_s(409),          "RESOURCE_ALREADY_EXISTS",  Conflict,          _TAKEN_HINT),
     (_s(404),          "ENDPOINT_NOT_FOUND",       NotFound,          _ROUTE_HINT),
     (None,             "RESOURCE_DOES_NOT_EXIST",  NotFound,          _MISSING_HINT),

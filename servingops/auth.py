@@ -13,12 +13,18 @@ refuse to be pickled, and their secrets are left out of ``repr``.
 This module never speaks HTTP: the OAuth token request is sent by
 ``servingops.client.ControlPlaneClient`` through the ``TokenFetcher`` it passes in, so
 retries and the error-mapping table stay in one place.
+
+Route-optimized endpoints are queried on their own URL with a data-plane token
+(``DataPlaneTokens``): the OAuth access token exchanged, per endpoint, at the same token
+endpoint, as databricks-sdk-py does (``data_plane.DataPlaneEndpointTokenSource``). A
+personal access token cannot be exchanged (``OAuthRequired``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
@@ -26,14 +32,16 @@ from typing import Any, NoReturn, Protocol
 import httpx
 
 from servingops.clock import Clock, RealClock
-from servingops.errors import UsageError
+from servingops.errors import ToolError, UsageError
 from servingops.model.fields import MASK
 
 __all__ = [
     "Auth",
     "BearerToken",
     "Credentials",
+    "DataPlaneTokens",
     "OAuthM2M",
+    "OAuthRequired",
     "TokenFetcher",
     "make_auth",
     "resolve_credentials",
@@ -42,13 +50,25 @@ __all__ = [
 _HOSTNAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+$|^[0-9A-Fa-f:.]+$")
 OAUTH_TOKEN_PATH = "/oidc/v1/token"
 OAUTH_SCOPE = "all-apis"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+"""The grant type of the data-plane token exchange (RFC 7523), as the Databricks SDK sends."""
+DATA_PLANE_HINT = (
+    "route-optimized endpoints are queried with OAuth M2M: set DATABRICKS_CLIENT_ID/SECRET "
+    "(and unset DATABRICKS_TOKEN); the service principal needs CAN_QUERY on the endpoint"
+)
 _PLANE_HINT = (
     "`make demo` starts the local plane; `servingops plane` prints the "
     "DATABRICKS_HOST and DATABRICKS_TOKEN to export"
 )
 
-TokenFetcher = Callable[[str, Mapping[str, str], tuple[str, str]], Mapping[str, Any]]
-"""``fetch(url, form, (client_id, client_secret)) -> token JSON``, supplied by the client."""
+TokenFetcher = Callable[[str, Mapping[str, str], tuple[str, str] | None], Mapping[str, Any]]
+"""``fetch(url, form, (client_id, client_secret) or None) -> token JSON``, supplied by the
+client (None: no HTTP basic auth, as in the data-plane token exchange)."""
+
+
+class OAuthRequired(ToolError):
+    """Raised when a route-optimized endpoint is to be queried without OAuth (a personal
+    access token cannot be exchanged for a data-plane token)."""
 
 
 def _refuse_pickle(obj: object) -> NoReturn:
@@ -221,11 +241,17 @@ class OAuthM2M:
 
     def authorization(self, fetch_token: TokenFetcher) -> str:
         """``Bearer <access token>``, fetching a new token only when the cached one is stale."""
+        return f"Bearer {self.access_token(fetch_token)}"
+
+    def access_token(self, fetch_token: TokenFetcher) -> str:
+        """The cached access token, fetched again when stale (the data-plane exchange's
+        ``assertion``)."""
         if self._access_token is None or self.clock.now() >= self._refresh_at:
             self._store(
                 fetch_token(self.token_url, self._form(), (self.client_id, self.client_secret))
             )
-        return f"Bearer {self._access_token}"
+        assert self._access_token is not None
+        return self._access_token
 
     def invalidate(self) -> None:
         """Forget the cached token (the next request fetches a new one)."""
@@ -248,6 +274,79 @@ class OAuthM2M:
         lifetime = _seconds(answer.get("expires_in"), default=3600.0)
         self._access_token = token
         self._refresh_at = self.clock.now() + lifetime - min(60.0, lifetime / 10)
+
+    def __reduce__(self) -> NoReturn:
+        _refuse_pickle(self)
+
+
+def oauth_access_token(auth: Auth, fetch_token: TokenFetcher) -> str:
+    """The OAuth access token behind ``auth``; raises ``OAuthRequired`` for a personal
+    access token (or any auth without OAuth)."""
+    if isinstance(auth, OAuthM2M):
+        return auth.access_token(fetch_token)
+    raise OAuthRequired(
+        "route-optimized endpoints accept only OAuth tokens; a personal access token "
+        "cannot be exchanged for a data-plane token",
+        hint=DATA_PLANE_HINT,
+    )
+
+
+class DataPlaneTokens:
+    """Data-plane tokens for route-optimized endpoints, one per endpoint, cached until
+    shortly before they expire (a tenth of the lifetime, at most a minute, early).
+
+    The exchange (databricks-sdk-py ``data_plane.DataPlaneEndpointTokenSource.refresh``):
+    ``POST {host}/oidc/v1/token`` with ``grant_type`` ``JWT_BEARER``, the OAuth access
+    token as ``assertion`` and the endpoint's ``data_plane_info.query_info.
+    authorization_details`` (a JSON string naming the endpoint id: the cache key).
+    Safe to share between threads (``servingops smoke`` queries endpoints concurrently).
+    """
+
+    def __init__(self, host: str, clock: Clock) -> None:
+        self.token_url = f"{host.rstrip('/')}{OAUTH_TOKEN_PATH}"
+        self._clock = clock
+        self._tokens: dict[str, tuple[str, float]] = {}
+        """authorization_details -> (token, clock time to exchange again)."""
+        self._lock = threading.Lock()
+
+    def authorization(
+        self, details: str, assertion: Callable[[], str], fetch_token: TokenFetcher
+    ) -> str:
+        """``Bearer <data-plane token>`` for the endpoint ``details`` names; exchanges
+        ``assertion()`` (an OAuth access token) only when no fresh token is cached."""
+        with self._lock:
+            cached = self._tokens.get(details)
+        if cached is not None and self._clock.now() < cached[1]:
+            return f"Bearer {cached[0]}"
+        form = {
+            "grant_type": JWT_BEARER,
+            "assertion": assertion(),
+            "authorization_details": details,
+        }
+        answer = fetch_token(self.token_url, form, None)
+        token = answer.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise UsageError(
+                f"the token exchange at {self.token_url} answered without an access_token",
+                hint="check DATABRICKS_HOST points at a workspace (or the local plane)",
+            )
+        lifetime = _seconds(answer.get("expires_in"), default=3600.0)
+        with self._lock:
+            self._tokens[details] = (token, self._clock.now() + lifetime - min(60.0, lifetime / 10))
+        return f"Bearer {token}"
+
+    def invalidate(self, details: str) -> None:
+        """Forget the endpoint's token (the next query exchanges again)."""
+        with self._lock:
+            self._tokens.pop(details, None)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every data-plane token held, for redaction."""
+        with self._lock:
+            return tuple(token for token, _ in self._tokens.values())
+
+    def __repr__(self) -> str:
+        return f"DataPlaneTokens(token_url={self.token_url!r})"
 
     def __reduce__(self) -> NoReturn:
         _refuse_pickle(self)

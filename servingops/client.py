@@ -18,6 +18,12 @@ Behaviour every method shares:
   ridden out. Read timeouts and dropped connections are retried only for idempotent
   methods (a create is a POST and may have arrived). ``query_endpoint`` never retries:
   the smoke checker judges every answer and decides what to re-send.
+- **Route-optimized endpoints** (``query_endpoint(..., route_optimized=True)``) are
+  queried as databricks-sdk-py's ``serving_endpoints_data_plane.query`` does: the
+  endpoint's GET gives ``data_plane_info.query_info`` (``endpoint_url``,
+  ``authorization_details``), the OAuth access token is exchanged for a data-plane token
+  (``servingops.auth.DataPlaneTokens``, cached per endpoint on the client's clock) and
+  the query goes to ``endpoint_url``. A personal access token raises ``OAuthRequired``.
 - **A host that never answers fails fast:** until a host has answered once, connection
   failures and timeouts get ``connect_tries`` tries (2), and a GET waits only
   ``connect_timeout_s`` for its answer; the error says which host did not answer and
@@ -40,7 +46,7 @@ inside each provider call with ``ControlPlaneClient.from_env()``; pickling one f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from random import Random
 from types import TracebackType
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -64,7 +70,14 @@ from servingops.apierrors import (
     retry_after_seconds,
     transport_hint,
 )
-from servingops.auth import Auth, make_auth, resolve_credentials
+from servingops.auth import (
+    Auth,
+    DataPlaneTokens,
+    OAuthRequired,
+    make_auth,
+    oauth_access_token,
+    resolve_credentials,
+)
 from servingops.clientsettings import ClientSettings, client_settings, knob_names
 from servingops.clock import Clock, RealClock
 from servingops.errors import (
@@ -79,6 +92,7 @@ __all__ = [
     "ClientSettings",
     "ControlPlaneClient",
     "ErrorRule",
+    "OAuthRequired",
     "QueryResult",
     "client_settings",
     "map_error",
@@ -110,6 +124,7 @@ class _Call:
     absent_ok: bool = False  # return a "resource does not exist" 404 instead of raising
     authenticated: bool = True
     read_timeout_s: float | None = None  # a query's own timeout (smoke.timeout_seconds)
+    authorization: str | None = field(default=None, repr=False)  # a data-plane token's header
 
     @property
     def idempotent(self) -> bool:
@@ -190,6 +205,7 @@ class ControlPlaneClient:
         self._answered = False  # the host has answered at least once
         self._silent = False  # the host never answered, and a call gave up on it
         self._sent_secrets: dict[str, None] = {}  # every payload secret sent, for redaction
+        self._data_plane = DataPlaneTokens(self.host, self._clock)
 
     @classmethod
     def from_env(
@@ -348,14 +364,23 @@ class ControlPlaneClient:
         return self._json(call, json=dict(body))
 
     def query_endpoint(
-        self, name: str, body: Mapping[str, Any], *, entity: str | None = None, timeout: float
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        *,
+        entity: str | None = None,
+        timeout: float,
+        route_optimized: bool = False,
     ) -> QueryResult:
         """POST an invocation to the endpoint's route, or to one served entity, sent once.
 
-        ``timeout`` is the read timeout in seconds. Never raises on an HTTP status and
-        never retries (the smoke checker judges the result and re-sends); raises
-        ``ControlPlaneUnreachable`` when no answer comes back.
+        ``timeout`` is the read timeout in seconds. Never raises on the query's HTTP status
+        and never retries (the smoke checker judges the result and re-sends); raises
+        ``ControlPlaneUnreachable`` when no answer comes back. ``route_optimized``: query
+        the endpoint's route-optimized URL (``query_data_plane``; no ``entity``).
         """
+        if route_optimized:
+            return self.query_data_plane(name, body, timeout=timeout)
         path = f"/serving-endpoints/{_quote(name)}"
         path += f"/served-models/{_quote(entity)}/invocations" if entity else "/invocations"
         call = _Call("query_endpoint", "POST", path, name, any_status=True, read_timeout_s=timeout)
@@ -363,12 +388,68 @@ class ControlPlaneClient:
         response = self._send(call, attempts, json=dict(body))
         return query_result(response, attempts.latency_s, self._secrets(attempts))
 
+    def query_data_plane(
+        self, name: str, body: Mapping[str, Any], *, timeout: float
+    ) -> QueryResult:
+        """POST an invocation to a route-optimized endpoint's ``endpoint_url`` with a
+        data-plane token, sent once (source: databricks-sdk-py
+        ``ServingEndpointsDataPlaneAPI.query``).
+
+        Raises ``OAuthRequired`` before sending anything when the client has no OAuth
+        credentials; ``ApiError`` when the GET or the token exchange fails, or the GET
+        has no ``data_plane_info``; ``ControlPlaneUnreachable`` when no answer comes back.
+        A 401 answer drops the cached data-plane token.
+        """
+        assertion = oauth_access_token(self._auth, self.fetch_oauth_token)
+        url, details = self.data_plane_info(name)
+        header = self._data_plane.authorization(details, lambda: assertion, self.fetch_oauth_token)
+        call = _Call(
+            "query_endpoint",
+            "POST",
+            url,
+            name,
+            any_status=True,
+            authenticated=False,
+            read_timeout_s=timeout,
+            authorization=header,
+        )
+        attempts = _Attempts(self._clock.now())
+        response = self._send(call, attempts, url=url, json=dict(body))
+        if response.status_code == 401:
+            self._data_plane.invalidate(details)
+        return query_result(response, attempts.latency_s, self._secrets(attempts))
+
+    def data_plane_info(self, name: str) -> tuple[str, str]:
+        """``(endpoint_url, authorization_details)`` from the endpoint's GET
+        (``data_plane_info.query_info``); ``ServerError`` when the GET carries none."""
+        detail = self.get_endpoint(name)
+        info = detail.get("data_plane_info")
+        query = info.get("query_info") if isinstance(info, Mapping) else None
+        query = query if isinstance(query, Mapping) else {}
+        url, details = query.get("endpoint_url"), query.get("authorization_details")
+        if isinstance(url, str) and url and isinstance(details, str) and details:
+            return url, details
+        raise ServerError(
+            f"query_endpoint of endpoint '{name}' failed: GET {self.host}{_path(name)} "
+            "answered without data_plane_info.query_info (endpoint_url, "
+            "authorization_details), so the route-optimized URL is unknown",
+            status=200,
+            code="",
+            method="GET",
+            url=self.host + _path(name),
+            endpoint=name,
+            hint="is the live endpoint route-optimized? `servingops diff` shows "
+            "route_optimized; a file with route_optimized: true must match it",
+        )
+
     def fetch_oauth_token(
-        self, url: str, form: Mapping[str, str], basic: tuple[str, str]
+        self, url: str, form: Mapping[str, str], basic: tuple[str, str] | None
     ) -> Mapping[str, Any]:
-        """POST an OAuth client-credentials form to ``url``: the ``TokenFetcher`` for auth."""
-        call = _Call("fetch_oauth_token", "POST", httpx.URL(url).path, authenticated=False)
-        auth = httpx.BasicAuth(*basic)
+        """POST an OAuth token form to ``url`` (HTTP basic auth with ``basic``, if given):
+        the ``TokenFetcher`` for auth; the data-plane token exchange sends no basic auth."""
+        op = "fetch_oauth_token" if basic is not None else "exchange_data_plane_token"
+        call = _Call(op, "POST", httpx.URL(url).path, authenticated=False)
+        auth = httpx.BasicAuth(*basic) if basic is not None else None
         return self._json(call, url=url, data=dict(form), auth=auth)
 
     # -- the request loop ---------------------------------------------------------------
@@ -439,7 +520,9 @@ class ControlPlaneClient:
     def _attempt(self, call: _Call, attempts: _Attempts, send: dict[str, Any]) -> Outcome:
         """One request; a transport failure is returned (the loop decides), not raised."""
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if call.authenticated:
+        if call.authorization is not None:
+            headers["Authorization"] = call.authorization
+        elif call.authenticated:
             headers["Authorization"] = self._auth.authorization(self.fetch_oauth_token)
         attempts.timeout_s, attempts.timeout_knob = self._read_timeout(call)
         options = {"timeout": self._timeouts(attempts.timeout_s), **send}
@@ -562,7 +645,8 @@ class ControlPlaneClient:
     def _secrets(self, attempts: _Attempts) -> tuple[str, ...]:
         """Secrets to redact: the credentials, this payload's and every earlier payload's
         (a GET after a create may echo the key the create sent)."""
-        return self._auth.secrets() + attempts.payload_secrets + tuple(self._sent_secrets)
+        held = self._auth.secrets() + self._data_plane.secrets()
+        return held + attempts.payload_secrets + tuple(self._sent_secrets)
 
     def _error(self, call: _Call, response: httpx.Response, attempts: _Attempts) -> ApiError:
         """The mapped, redacted ``ApiError`` for an error answer."""

@@ -37,13 +37,15 @@ def endpoint_outputs(
 ) -> dict[str, Any]:
     """``name``, ``endpoint_id``, ``invocation_url``, ``config_version``, ``ready``, ``state``
     and ``owner_tag`` (the ownership tag as read: a missing one is put back by ``up``).
-    ``acl``: the Permissions API answer when the file manages permissions."""
+    ``acl``: the Permissions API answer when the file manages permissions.
+    ``invocation_url`` is a route-optimized endpoint's own ``endpoint_url`` (its workspace
+    URL refuses queries), else ``<host>/serving-endpoints/<name>/invocations``."""
     config = detail.get("config") or {}
     state = rest.live_state(detail, previous=previous, acl=acl).to_json()
     return {
         "name": name,
         "endpoint_id": str(detail.get("id") or ""),
-        "invocation_url": f"{host.rstrip('/')}/serving-endpoints/{name}/invocations",
+        "invocation_url": _invocation_url(host, name, detail),
         "config_version": int(config.get("config_version") or 0),
         "ready": str((detail.get("state") or {}).get("ready") or ""),
         "state": state,
@@ -55,6 +57,13 @@ def state_fingerprint(state: Mapping[str, Any]) -> str:
     """A stable fingerprint of a ``state`` output (key order ignored)."""
     text = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _invocation_url(host: str, name: str, detail: Mapping[str, Any]) -> str:
+    own = detail.get("endpoint_url")
+    if detail.get("route_optimized") and isinstance(own, str) and own:
+        return own
+    return f"{host.rstrip('/')}/serving-endpoints/{name}/invocations"
 
 
 def smoke_basis(outputs: Mapping[str, Any], gateway_managed: bool) -> str:

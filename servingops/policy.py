@@ -35,18 +35,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from servingops.diagnostics import ERROR, Diagnostic, json_path
 from servingops.model.endpoint import EndpointSpec
 from servingops.model.kinds import Tier
 from servingops.policyrules import WORKLOAD_SIZES, violations
-from servingops.schema import check_against
 from servingops.schemafile import load_policy_schema
 from servingops.yamlsrc import Path as YamlPath
 from servingops.yamlsrc import Position, YamlDoc, YamlProblem, parse_yaml
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = ["WORKLOAD_SIZES", "Policy", "Waiver", "apply_policy", "check_policy", "load_policy"]
 
@@ -128,6 +128,8 @@ def _optional_tuple(
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # loaded only when a policy is checked
+
     return Draft202012Validator(load_policy_schema())
 
 
@@ -143,6 +145,8 @@ def load_policy(file: str | Path) -> tuple[Policy | None, list[Diagnostic]]:
         reason = getattr(err, "strerror", None) or str(err)
         hint = "check the path given to --policy or servingops:policy"
         return None, [_policy_problem(name, f"cannot read policy file: {reason}", hint)]
+    from servingops.schema import check_against  # jsonschema: only when a policy is read
+
     found = [_as_policy_rule(d) for d in check_against(_validator(), doc, name)]
     found = found or _blank_reasons(doc, name)
     if found:

@@ -54,6 +54,10 @@ class Reconciler:
     """Stack-wide consent to take over endpoints made by hand (``servingops:adopt``)."""
     log: Progress = lambda _msg: None
     now: Callable[[], str] = utc_now
+    smoke_skipped: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Endpoint name -> (the smoke queries skipped at the last write and why, whether every
+    query was skipped), e.g. a route-optimized endpoint with a personal access token: the
+    ``smoke.skipped`` output (``skipped_at`` instead of ``passed_at`` when none was sent)."""
     """Wall-clock time for the ``smoke.passed_at`` output (injected in tests)."""
     workspace: str | None = None
     """The workspace recorded at the last write (outputs' ``workspace_id``): read, update
@@ -68,7 +72,22 @@ class Reconciler:
             self.log(f"{spec.name}: {SWITCHED_OFF}")
         elif spec.smoke.enabled:
             out["smoke"] = smoke_record(out, self.now(), spec.ai_gateway is not None)
+            if spec.name in self.smoke_skipped:
+                out["smoke"] = _skipped_record(out["smoke"], *self.smoke_skipped[spec.name])
         return out
+
+    def _smoke(self, spec: EndpointSpec) -> None:
+        """Smoke-query ``spec``; log and remember skipped queries (``smoke_skipped``), raise
+        ``SmokeFailed`` naming every failed one."""
+        outcomes = run_smoke(self.client, spec)
+        self.smoke_skipped.pop(spec.name, None)  # an earlier write's skip is not this one's
+        skipped = [o for o in outcomes if o.skipped]
+        for outcome in skipped:
+            self.log(f"smoke {outcome.describe()}")
+        if skipped:
+            why = "; ".join(o.describe() for o in skipped)
+            self.smoke_skipped[spec.name] = (why, len(skipped) == len(outcomes))
+        raise_on_failure(outcomes)
 
     def takeover_reason(self, spec: EndpointSpec) -> str:
         """Why creating ``spec`` would adopt a live endpoint ("" when the name is free);
@@ -91,7 +110,7 @@ class Reconciler:
             self.client.create_endpoint(body)
         detail = self._settle(spec)
         self._sync_permissions(spec, detail)
-        raise_on_failure(run_smoke(self.client, spec))
+        self._smoke(spec)
         return self.outputs(spec, detail)
 
     def read(self, name: str, previous: EndpointState | None) -> dict[str, Any] | None:
@@ -130,7 +149,7 @@ class Reconciler:
         self._apply(spec, detail, self.plan(spec, detail, record))
         detail = self._settle(spec)
         try:
-            raise_on_failure(run_smoke(self.client, spec))
+            self._smoke(spec)
         except SmokeFailed as err:
             self._maybe_rollback(spec, previous, err)
             raise
@@ -282,7 +301,7 @@ class Reconciler:
             changes.append(FieldChange("config", None, "write-only", ChangeGroup.CONFIG, note))
         self._apply(spec, detail, changes)
         detail = self._settle(spec)
-        raise_on_failure(run_smoke(self.client, spec))
+        self._smoke(spec)
         return self.outputs(spec, detail)
 
     def _reference(self, spec: EndpointSpec) -> dict[str, Any]:
@@ -299,7 +318,7 @@ class Reconciler:
         if ChangeGroup.AI_GATEWAY in changed_groups(changes):  # the only thing it manages
             self._put_gateway(spec, detail)
             detail = self.client.get_endpoint(spec.name)  # the outputs show the new gateway
-        raise_on_failure(run_smoke(self.client, spec))
+        self._smoke(spec)
         return self.outputs(spec, detail)
 
     def _maybe_rollback(
@@ -322,3 +341,12 @@ class Reconciler:
         err.message += (
             f"\n  rolled back: the previous spec is live again (config_version {version})"
         )
+
+
+def _skipped_record(record: dict[str, str], why: str, all_skipped: bool) -> dict[str, str]:
+    """The ``smoke`` output with the skipped queries: ``skipped`` names them and why; when
+    no query was sent, ``skipped_at`` replaces ``passed_at`` (nothing passed)."""
+    out = {**record, "skipped": why}
+    if all_skipped:
+        out["skipped_at"] = out.pop("passed_at")
+    return out

@@ -14,6 +14,13 @@ re-sent: it already waited its ``timeout_seconds``. The outcome records the trie
 ``servingops smoke`` runs many endpoints at once (``run_smoke_all``: a bounded thread
 pool sharing one client) and may give each endpoint a time budget (``timeout_s``):
 its queries and retry waits end by then, a read timeout shrinks to what is left.
+
+A route-optimized endpoint (``route_optimized: true`` in the file) is queried on its
+route-optimized URL with a data-plane token (``ControlPlaneClient.query_data_plane``).
+That needs OAuth M2M: with a personal access token the query is not sent and the outcome
+is *skipped* (``SmokeOutcome.skipped`` names the reason and the fix), reported but not a
+failure. Its served entities have no route-optimized URL of their own: ``per_entity``
+queries are skipped too.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from servingops.auth import OAuthRequired
 from servingops.clock import Clock, RealClock
-from servingops.errors import ControlPlaneUnreachable, SmokeFailed
+from servingops.errors import ApiError, ControlPlaneUnreachable, SmokeFailed, ToolError
 from servingops.model.endpoint import EndpointSpec, SmokeSpec
 from servingops.pool import DEFAULT_SMOKE_JOBS, bounded_map
 from servingops.redact import redact_text, secret_values
@@ -53,7 +61,10 @@ class Querier(Protocol):
     def query_endpoint(
         self, name: str, body: dict[str, Any], *, entity: str | None = None, timeout: float
     ) -> QueryAnswer:
-        """POST an invocation and return the answer without raising on HTTP errors."""
+        """POST an invocation and return the answer without raising on HTTP errors.
+
+        A client that queries route-optimized endpoints also takes ``route_optimized=True``
+        (passed only for those endpoints)."""
         ...
 
 
@@ -88,15 +99,20 @@ class SmokeOutcome:
     excerpt: str = ""
     tries: int = 1
     """Queries sent to get this outcome (more than 1 after 429/503/no connection)."""
+    skipped: str = ""
+    """Why the query was not sent and that is no failure (empty when it was sent), with
+    the fix, e.g. a route-optimized endpoint with a personal access token."""
 
     @property
     def ok(self) -> bool:
-        """True when the query passed every check."""
+        """True when the query passed every check (or was skipped)."""
         return not self.problem
 
     def describe(self) -> str:
         """One line naming endpoint, entity, status and what went wrong."""
         target = f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
+        if self.skipped:
+            return f"{target}: skipped: {self.skipped}"
         text = f"{target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
         if self.tries > 1:
             text += f", after {self.tries} tries"
@@ -237,25 +253,31 @@ class _Sender:
 
     def outcome(self, entity: str | None) -> SmokeOutcome:
         """The judged outcome of the query to ``entity`` (``None``: the route)."""
+        if self.spec.route_optimized and entity is not None:
+            why = "a route-optimized endpoint has no route-optimized URL per served entity"
+            return SmokeOutcome(self.spec.name, entity, 0, 0.0, "", tries=0, skipped=why)
         if self._left() <= 0:
             problem = f"not sent: the endpoint's smoke timeout of {self.budget_s:g} s ran out"
             return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=0)
         answer, tries = self._send(entity)
-        if isinstance(answer, ControlPlaneUnreachable):
+        if isinstance(answer, OAuthRequired):
+            skipped = f"{answer.message}; hint: {answer.hint}"
+            return SmokeOutcome(self.spec.name, entity, 0, 0.0, "", tries=0, skipped=skipped)
+        if isinstance(answer, ToolError):
             return self._no_answer(entity, answer, tries)
         problem = check_answer(self.spec.task, self.spec.smoke, answer)
         excerpt = _excerpt(answer, self._secrets()) if problem else ""
         status, latency = answer.status, answer.latency_ms
         return SmokeOutcome(self.spec.name, entity, status, latency, problem, excerpt, tries)
 
-    def _send(self, entity: str | None) -> tuple[QueryAnswer | ControlPlaneUnreachable, int]:
+    def _send(self, entity: str | None) -> tuple[QueryAnswer | ToolError, int]:
         """The last answer (or connection failure) and how many tries it took."""
         tries = 1
         while True:
             answer = self._query(entity)
             if tries >= self.retry.tries or not _transient(answer):
                 return answer, tries
-            retry_after = None if isinstance(answer, Exception) else answer.retry_after
+            retry_after = None if isinstance(answer, ToolError) else answer.retry_after
             wait = self.retry.wait(tries, retry_after)
             if wait >= self._left():
                 return answer, tries  # the next try would start after the deadline
@@ -266,18 +288,27 @@ class _Sender:
         """Seconds left before the deadline (infinite without one)."""
         return float("inf") if self.deadline is None else self.deadline - self.clock.now()
 
-    def _query(self, entity: str | None) -> QueryAnswer | ControlPlaneUnreachable:
+    def _query(self, entity: str | None) -> QueryAnswer | ToolError:
+        """The answer; a route-optimized endpoint's GET or token exchange failing, or no
+        answer at all, comes back as the error."""
         body = build_request(self.spec.task, self.spec.smoke)
         timeout = min(self.spec.smoke.timeout_seconds, self._left())
+        extra: dict[str, Any] = {"route_optimized": True} if self.spec.route_optimized else {}
         try:
-            return self.client.query_endpoint(self.spec.name, body, entity=entity, timeout=timeout)
-        except ControlPlaneUnreachable as err:
+            return self.client.query_endpoint(
+                self.spec.name, body, entity=entity, timeout=timeout, **extra
+            )
+        except (ControlPlaneUnreachable, ApiError, OAuthRequired) as err:
             return err
 
-    def _no_answer(
-        self, entity: str | None, err: ControlPlaneUnreachable, tries: int
-    ) -> SmokeOutcome:
+    def _no_answer(self, entity: str | None, err: ToolError, tries: int) -> SmokeOutcome:
+        """The failed outcome of a query that got no answer, or (route-optimized) whose
+        data-plane GET or token exchange failed (then the status is that call's)."""
         message = redact_text(err.message.splitlines()[0], self._secrets())
+        if isinstance(err, ApiError):
+            tip = redact_text(err.hint, self._secrets())
+            problem = f"no query sent: {message}" + (f" (hint: {tip})" if tip else "")
+            return SmokeOutcome(self.spec.name, entity, err.status, 0.0, problem, tries=tries)
         problem = f"no answer: {message}"
         return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=tries)
 
@@ -285,11 +316,14 @@ class _Sender:
         return secret_values(self.spec.raw)
 
 
-def _transient(answer: QueryAnswer | ControlPlaneUnreachable) -> bool:
+def _transient(answer: QueryAnswer | ToolError) -> bool:
     """429/503, or no connection (a query that timed out waiting for its answer already
-    waited ``timeout_seconds``: it is not sent again)."""
+    waited ``timeout_seconds``: it is not sent again). A failed GET or token exchange was
+    already retried by the client."""
     if isinstance(answer, ControlPlaneUnreachable):
         return not isinstance(answer.__cause__, httpx.ReadTimeout | httpx.WriteTimeout)
+    if isinstance(answer, ToolError):
+        return False
     return answer.status in TRANSIENT
 
 

@@ -4,7 +4,9 @@ Every format has one entry per smoke query: the endpoint's route, and each serve
 entity when the file says ``per_entity``. The JUnit file (``--junit FILE``) has one
 ``<testcase>`` per query (``classname`` the endpoint, ``name`` ``route`` or the
 entity, ``time`` the latency in seconds) with a ``<failure>`` holding the problem and
-the body excerpt; it is written with ``xml.etree`` (which escapes ``& < > "``) after
+the body excerpt, or a ``<skipped>`` holding why a query was not sent (a route-optimized
+endpoint with a personal access token: text ``skip``, GitHub ``::warning``); it is
+written with ``xml.etree`` (which escapes ``& < > "``) after
 characters XML 1.0 forbids even as references (C0 controls but tab/LF/CR, lone
 surrogates, U+FFFE/U+FFFF; e.g. an ANSI escape in an upstream error) are replaced
 with ``\\xNN``-style text.
@@ -28,8 +30,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def format_text(outcomes: list[SmokeOutcome]) -> str:
-    """``ok   <endpoint/entity>: HTTP 200, 12 ms`` or ``FAIL …`` per query, then counts."""
-    lines = [("ok   " if o.ok else "FAIL ") + for_text(o.describe()) for o in outcomes]
+    """``ok   <endpoint/entity>: HTTP 200, 12 ms``, ``FAIL …`` or ``skip …`` per query,
+    then counts."""
+    lines = [_mark(o) + for_text(o.describe()) for o in outcomes]
     return "\n".join([*lines, _counts(outcomes)]) + "\n"
 
 
@@ -39,13 +42,14 @@ def format_github(outcomes: list[SmokeOutcome], sources: dict[str, str] | None =
     files = sources or {}
     lines = []
     for o in outcomes:
-        if o.ok:
+        if o.ok and not o.skipped:
             lines.append("ok   " + for_text(o.describe()))
             continue
         where = f"file={for_github_property(files[o.endpoint])}," if files.get(o.endpoint) else ""
         title = for_github_property(f"smoke: {_target(o)}")
         message = for_github_lines(o.describe().split(_LF))
-        lines.append(f"::error {where}title={title}::{message}")
+        level = "warning" if o.skipped else "error"
+        lines.append(f"::{level} {where}title={title}::{message}")
     return "\n".join([*lines, _counts(outcomes)]) + "\n"
 
 
@@ -61,9 +65,10 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
     ``elapsed_s`` is the wall-clock time of the whole run (the suite's ``time``).
     """
     failures = sum(not o.ok for o in outcomes)
+    skipped = sum(bool(o.skipped) for o in outcomes)
     attrs = {"name": SUITE, "tests": str(len(outcomes)), "failures": str(failures)}
     root = ET.Element("testsuites", {**attrs, "errors": "0", "time": _seconds(elapsed_s)})
-    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0", "skipped": "0"})
+    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0", "skipped": str(skipped)})
     suite.set("time", _seconds(elapsed_s))
     for o in outcomes:
         case = ET.SubElement(
@@ -78,6 +83,8 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
         if not o.ok:
             failure = ET.SubElement(case, "failure", {"message": _xml_text(o.problem)})
             failure.text = _xml_text(o.describe())
+        elif o.skipped:
+            ET.SubElement(case, "skipped", {"message": _xml_text(o.skipped)})
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document + b"\n"
@@ -101,6 +108,13 @@ def _target(o: SmokeOutcome) -> str:
     return f"{o.endpoint}/{o.entity}" if o.entity else f"{o.endpoint} (route)"
 
 
+def _mark(o: SmokeOutcome) -> str:
+    return "FAIL " if not o.ok else "skip " if o.skipped else "ok   "
+
+
 def _counts(outcomes: list[SmokeOutcome]) -> str:
     failed = sum(not o.ok for o in outcomes)
-    return f"{len(outcomes)} smoke quer(ies): {len(outcomes) - failed} passed, {failed} failed"
+    skipped = sum(bool(o.skipped) for o in outcomes)
+    passed = len(outcomes) - failed - skipped
+    text = f"{len(outcomes)} smoke quer(ies): {passed} passed, {failed} failed"
+    return text + (f", {skipped} skipped" if skipped else "")

@@ -204,6 +204,7 @@ def test_names_are_url_quoted() -> None:
 
 MAPPING_CASES: list[tuple[int, str, str, type[ApiError]]] = [
     (400, "", "fetch_oauth_token", Unauthenticated),
+    (400, "", "exchange_data_plane_token", Unauthenticated),
     (409, "RESOURCE_ALREADY_EXISTS", "", Conflict),
     (404, "ENDPOINT_NOT_FOUND", "", NotFound),
     (400, "RESOURCE_DOES_NOT_EXIST", "", NotFound),

@@ -67,3 +67,12 @@ def test_importing_the_cli_loads_no_outer_layer(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert {name.split(".")[0] for name in done.stdout.split()} & FORBIDDEN == set()
+
+
+def test_the_pulumi_program_does_not_import_the_http_stack() -> None:
+    """The program runs twice per ``up`` and never calls the API itself (issue 13): it
+    must not pay for importing httpx, the client or jsonschema."""
+    code = "import sys, providers.program\nprint('\\n'.join(sorted(sys.modules)))\n"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ran.stdout.split())
+    assert not loaded & {"httpx", "jsonschema", "servingops.client"}, loaded & {"httpx"}
