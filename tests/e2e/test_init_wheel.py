@@ -117,6 +117,10 @@ def test_init_then_wheel_then_pulumi_up(tmp_path: Path) -> None:
     servingops = venv / "bin" / "servingops"
 
     assert "wrote" in _run([servingops, "init", project], tmp_path)
+    (project / "wheels").mkdir()
+    shutil.copy(wheel, project / "wheels" / wheel.name)
+    pip = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q"]
+    _run([*pip, "-c", REPO / "constraints.txt", "-r", "requirements.txt"], project)
     where = _run([venv / "bin" / "python", "-c", _WHERE], project)
     assert all(line.startswith(str(venv)) for line in where.split()), where
     assert "0 error(s)" in _run([servingops, "validate", "--policy", "policies/dev.yaml"], project)
