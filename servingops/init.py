@@ -5,7 +5,8 @@ The files come from package data (``servingops/templates/project``, read with
 
 * ``Pulumi.yaml`` and ``__main__.py`` (the program is ``providers.program`` from the
   installed package), ``Pulumi.prod.yaml`` (the stack the CI templates deploy, with the
-  prod policy), ``requirements.txt`` (the servingops wheel by path: never resolved on a public index);
+  prod policy), ``requirements.txt`` (the servingops wheel by path: never resolved on
+  a public index);
 * ``endpoints/chat.yaml`` (one example, with the ``yaml-language-server`` modeline),
   ``schemas/*.schema.json`` (copies of the schemas this version validates with, for
   editors), ``policies/dev.yaml`` and ``policies/prod.yaml``;
