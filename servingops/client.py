@@ -71,6 +71,7 @@ from servingops.errors import (
     ApiError,
     ControlPlaneUnreachable,
     ServerError,
+    UnreadableAnswer,
 )
 from servingops.redact import redact_text, secret_values
 
@@ -354,7 +355,8 @@ class ControlPlaneClient:
 
         ``timeout`` is the read timeout in seconds. Never raises on an HTTP status and
         never retries (the smoke checker judges the result and re-sends); raises
-        ``ControlPlaneUnreachable`` when no answer comes back.
+        ``ControlPlaneUnreachable`` when no answer comes back, ``UnreadableAnswer`` when
+        one came back that cannot be read.
         """
         path = f"/serving-endpoints/{_quote(name)}"
         path += f"/served-models/{_quote(entity)}/invocations" if entity else "/invocations"
@@ -610,8 +612,8 @@ class ControlPlaneClient:
             hint=HOST_HINT,
         )
 
-    def _unreadable(self, call: _Call, url: str, err: httpx.HTTPError) -> ServerError:
-        return ServerError(
+    def _unreadable(self, call: _Call, url: str, err: httpx.HTTPError) -> UnreadableAnswer:
+        return UnreadableAnswer(
             f"{call.what()} failed: {call.method} {url}: unreadable answer ({type(err).__name__})",
             status=0,
             code="",

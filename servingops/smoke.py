@@ -9,7 +9,9 @@ file's ``expect`` (``contains``, ``max_latency_ms``, ``dimension``).
 A query answered 429 or 503, or one that got no answer because the connection failed,
 is sent again (``SmokeRetry``: 3 tries, honouring ``Retry-After`` up to a cap) before
 it counts as failed; any other answer is judged at once. A query that timed out is not
-re-sent: it already waited its ``timeout_seconds``. The outcome records the tries.
+re-sent: it already waited its ``timeout_seconds``. An answer that cannot be read (a
+body that is not in its ``Content-Encoding``) fails that query only. The outcome
+records the tries.
 
 ``servingops smoke`` runs many endpoints at once (``run_smoke_all``: a bounded thread
 pool sharing one client) and may give each endpoint a time budget (``timeout_s``):
@@ -26,12 +28,14 @@ from typing import Any, Protocol
 import httpx
 
 from servingops.clock import Clock, RealClock
-from servingops.errors import ControlPlaneUnreachable, SmokeFailed
+from servingops.errors import ControlPlaneUnreachable, SmokeFailed, UnreadableAnswer
 from servingops.model.endpoint import EndpointSpec, SmokeSpec
 from servingops.pool import DEFAULT_SMOKE_JOBS, bounded_map
 from servingops.redact import redact_text, secret_values
 
 EXCERPT = 200
+_NoAnswer = ControlPlaneUnreachable | UnreadableAnswer
+"""What a query raises instead of answering: nothing came back, or nothing readable."""
 TRANSIENT = frozenset({429, 503})
 """Statuses that say "not now" rather than "broken": the query is sent again."""
 
@@ -241,14 +245,14 @@ class _Sender:
             problem = f"not sent: the endpoint's smoke timeout of {self.budget_s:g} s ran out"
             return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=0)
         answer, tries = self._send(entity)
-        if isinstance(answer, ControlPlaneUnreachable):
+        if isinstance(answer, ControlPlaneUnreachable | UnreadableAnswer):
             return self._no_answer(entity, answer, tries)
         problem = check_answer(self.spec.task, self.spec.smoke, answer)
         excerpt = _excerpt(answer, self._secrets()) if problem else ""
         status, latency = answer.status, answer.latency_ms
         return SmokeOutcome(self.spec.name, entity, status, latency, problem, excerpt, tries)
 
-    def _send(self, entity: str | None) -> tuple[QueryAnswer | ControlPlaneUnreachable, int]:
+    def _send(self, entity: str | None) -> tuple[QueryAnswer | _NoAnswer, int]:
         """The last answer (or connection failure) and how many tries it took."""
         tries = 1
         while True:
@@ -266,28 +270,29 @@ class _Sender:
         """Seconds left before the deadline (infinite without one)."""
         return float("inf") if self.deadline is None else self.deadline - self.clock.now()
 
-    def _query(self, entity: str | None) -> QueryAnswer | ControlPlaneUnreachable:
+    def _query(self, entity: str | None) -> QueryAnswer | _NoAnswer:
         body = build_request(self.spec.task, self.spec.smoke)
         timeout = min(self.spec.smoke.timeout_seconds, self._left())
         try:
             return self.client.query_endpoint(self.spec.name, body, entity=entity, timeout=timeout)
-        except ControlPlaneUnreachable as err:
+        except (ControlPlaneUnreachable, UnreadableAnswer) as err:
             return err
 
-    def _no_answer(
-        self, entity: str | None, err: ControlPlaneUnreachable, tries: int
-    ) -> SmokeOutcome:
+    def _no_answer(self, entity: str | None, err: _NoAnswer, tries: int) -> SmokeOutcome:
         message = redact_text(err.message.splitlines()[0], self._secrets())
-        problem = f"no answer: {message}"
+        lead = "unreadable answer" if isinstance(err, UnreadableAnswer) else "no answer"
+        problem = f"{lead}: {message}"
         return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=tries)
 
     def _secrets(self) -> tuple[str, ...]:
         return secret_values(self.spec.raw)
 
 
-def _transient(answer: QueryAnswer | ControlPlaneUnreachable) -> bool:
+def _transient(answer: QueryAnswer | _NoAnswer) -> bool:
     """429/503, or no connection (a query that timed out waiting for its answer already
-    waited ``timeout_seconds``: it is not sent again)."""
+    waited ``timeout_seconds``: it is not sent again; an unreadable answer is final)."""
+    if isinstance(answer, UnreadableAnswer):
+        return False
     if isinstance(answer, ControlPlaneUnreachable):
         return not isinstance(answer.__cause__, httpx.ReadTimeout | httpx.WriteTimeout)
     return answer.status in TRANSIENT
