@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
@@ -205,6 +206,12 @@ class OAuthM2M:
     POSTs ``grant_type=client_credentials&scope=all-apis`` to ``{host}/oidc/v1/token`` with
     HTTP basic auth, caches the token and fetches a new one shortly before ``expires_in``
     runs out (a tenth of the lifetime, at most a minute, early).
+
+    Thread-safe: ``diff``, ``drift`` and ``smoke`` share one client across worker
+    threads, so the check-and-fetch runs under a lock (one fetch when the token goes
+    stale mid-run, not one per worker) and each caller sends the token it got, even if
+    another worker invalidates it right after. The lock is reentrant because the fetch
+    is a callback of the client.
     """
 
     host: str
@@ -213,6 +220,9 @@ class OAuthM2M:
     clock: Clock = field(default_factory=RealClock, repr=False)
     _access_token: str | None = field(default=None, init=False, repr=False)
     _refresh_at: float = field(default=float("-inf"), init=False, repr=False)
+    _lock: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
+    )
 
     @property
     def token_url(self) -> str:
@@ -221,15 +231,17 @@ class OAuthM2M:
 
     def authorization(self, fetch_token: TokenFetcher) -> str:
         """``Bearer <access token>``, fetching a new token only when the cached one is stale."""
-        if self._access_token is None or self.clock.now() >= self._refresh_at:
-            self._store(
-                fetch_token(self.token_url, self._form(), (self.client_id, self.client_secret))
-            )
-        return f"Bearer {self._access_token}"
+        with self._lock:
+            token = self._access_token
+            if token is None or self.clock.now() >= self._refresh_at:
+                basic = (self.client_id, self.client_secret)
+                token = self._store(fetch_token(self.token_url, self._form(), basic))
+        return f"Bearer {token}"
 
     def invalidate(self) -> None:
         """Forget the cached token (the next request fetches a new one)."""
-        self._access_token = None
+        with self._lock:
+            self._access_token = None
 
     def secrets(self) -> tuple[str, ...]:
         """The client secret and the current access token."""
@@ -238,7 +250,9 @@ class OAuthM2M:
     def _form(self) -> dict[str, str]:
         return {"grant_type": "client_credentials", "scope": OAUTH_SCOPE}
 
-    def _store(self, answer: Mapping[str, Any]) -> None:
+    def _store(self, answer: Mapping[str, Any]) -> str:
+        """Cache the token of a token-endpoint ``answer`` and return it; ``UsageError``
+        when the answer holds none."""
         token = answer.get("access_token")
         if not isinstance(token, str) or not token:
             raise UsageError(
@@ -248,6 +262,7 @@ class OAuthM2M:
         lifetime = _seconds(answer.get("expires_in"), default=3600.0)
         self._access_token = token
         self._refresh_at = self.clock.now() + lifetime - min(60.0, lifetime / 10)
+        return token
 
     def __reduce__(self) -> NoReturn:
         _refuse_pickle(self)
