@@ -104,7 +104,19 @@ def smoke(args: argparse.Namespace) -> int:
     sys.stdout.write(smokereport.FORMATS[args.format](outcomes, sources))
     if args.junit:
         _write_junit(args.junit, outcomes, time.monotonic() - started)
+    _raise_if_unreachable(outcomes)
     return CHECK.findings if any(not o.ok for o in outcomes) else CHECK.ok
+
+
+def _raise_if_unreachable(outcomes: list[SmokeOutcome]) -> None:
+    """Exit 1, not 2, when queries could not connect: the run is broken, not the endpoints."""
+    lost = sum(o.unreachable for o in outcomes)
+    if lost:
+        raise ToolError(
+            f"{lost} of {len(outcomes)} smoke quer(ies) could not connect to the control "
+            "plane after it had answered: the check is broken, not the endpoints",
+            hint="check the network and DATABRICKS_HOST, then run the smoke check again",
+        )
 
 
 def _write_junit(path: str, outcomes: list[SmokeOutcome], elapsed_s: float) -> None:

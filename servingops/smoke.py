@@ -92,6 +92,10 @@ class SmokeOutcome:
     excerpt: str = ""
     tries: int = 1
     """Queries sent to get this outcome (more than 1 after 429/503/no connection)."""
+    unreachable: bool = False
+    """True when the last try could not connect to the control plane (refused, DNS, TLS,
+    connect timeout): that says the run is broken, not the endpoint (exit 1, a JUnit
+    ``<error>``). A read timeout or a dropped connection is the endpoint's failure."""
 
     @property
     def ok(self) -> bool:
@@ -282,7 +286,10 @@ class _Sender:
         message = redact_text(err.message.splitlines()[0], self._secrets())
         lead = "unreadable answer" if isinstance(err, UnreadableAnswer) else "no answer"
         problem = f"{lead}: {message}"
-        return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=tries)
+        unreachable = isinstance(err.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+        return SmokeOutcome(
+            self.spec.name, entity, 0, 0.0, problem, tries=tries, unreachable=unreachable
+        )
 
     def _secrets(self) -> tuple[str, ...]:
         return secret_values(self.spec.raw)

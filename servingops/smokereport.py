@@ -4,10 +4,11 @@ Every format has one entry per smoke query: the endpoint's route, and each serve
 entity when the file says ``per_entity``. The JUnit file (``--junit FILE``) has one
 ``<testcase>`` per query (``classname`` the endpoint, ``name`` ``route`` or the
 entity, ``time`` the latency in seconds) with a ``<failure>`` holding the problem and
-the body excerpt; it is written with ``xml.etree`` (which escapes ``& < > "``) after
-characters XML 1.0 forbids even as references (C0 controls but tab/LF/CR, lone
-surrogates, U+FFFE/U+FFFF; e.g. an ANSI escape in an upstream error) are replaced
-with ``\\xNN``-style text.
+the body excerpt (an ``<error>`` when the query could not connect at all); it is
+written with ``xml.etree`` (which escapes ``& < > "``) after characters XML 1.0
+forbids even as references (C0 controls but tab/LF/CR, lone surrogates,
+U+FFFE/U+FFFF; e.g. an ANSI escape in an upstream error) are replaced with
+``\\xNN``-style text.
 """
 
 from __future__ import annotations
@@ -60,10 +61,12 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
 
     ``elapsed_s`` is the wall-clock time of the whole run (the suite's ``time``).
     """
-    failures = sum(not o.ok for o in outcomes)
+    errors = sum(o.unreachable for o in outcomes)
+    failures = sum(not o.ok for o in outcomes) - errors
     attrs = {"name": SUITE, "tests": str(len(outcomes)), "failures": str(failures)}
-    root = ET.Element("testsuites", {**attrs, "errors": "0", "time": _seconds(elapsed_s)})
-    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0", "skipped": "0"})
+    attrs["errors"] = str(errors)
+    root = ET.Element("testsuites", {**attrs, "time": _seconds(elapsed_s)})
+    suite = ET.SubElement(root, "testsuite", {**attrs, "skipped": "0"})
     suite.set("time", _seconds(elapsed_s))
     for o in outcomes:
         case = ET.SubElement(
@@ -76,7 +79,8 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
             },
         )
         if not o.ok:
-            failure = ET.SubElement(case, "failure", {"message": _xml_text(o.problem)})
+            kind = "error" if o.unreachable else "failure"
+            failure = ET.SubElement(case, kind, {"message": _xml_text(o.problem)})
             failure.text = _xml_text(o.describe())
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
