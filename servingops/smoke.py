@@ -251,7 +251,10 @@ class _Sender:
         answer, tries = self._send(entity)
         if isinstance(answer, ControlPlaneUnreachable | UnreadableAnswer):
             return self._no_answer(entity, answer, tries)
-        problem = check_answer(self.spec.task, self.spec.smoke, answer)
+        # the problem may quote the answer (``expect.contains``): redacted like the excerpt
+        problem = redact_text(
+            check_answer(self.spec.task, self.spec.smoke, answer), self._secrets()
+        )
         excerpt = _excerpt(answer, self._secrets()) if problem else ""
         status, latency = answer.status, answer.latency_ms
         return SmokeOutcome(self.spec.name, entity, status, latency, problem, excerpt, tries)
