@@ -111,9 +111,13 @@ def stack_owner(
     ``value`` is ``--stack``: ``PROJECT/STACK`` as is, or a bare ``STACK`` prefixed with
     the ``name`` of ``project_file``. Without it: the project of ``project_file`` and
     ``$SERVINGOPS_STACK`` (default ``local``, as ``make demo``); None when there is no
-    project file. Raises ``UsageError`` for a bare stack name without a project file.
+    project file. Raises ``UsageError`` for a bare stack name without a project file, and
+    for a ``value`` that is empty or has an empty part (``--stack "$STACK"`` with the
+    variable unset must not silently check the default stack).
     """
     env = os.environ if env is None else env
+    if value is not None:
+        _check_stack_flag(value)
     if value and "/" in value:
         return value
     project = _project_name(project_file)
@@ -127,6 +131,15 @@ def stack_owner(
     if project is None:
         return None
     return f"{project}/{env.get('SERVINGOPS_STACK') or DEFAULT_STACK}"
+
+
+def _check_stack_flag(value: str) -> None:
+    """Refuse a ``--stack`` value that is blank or has a blank ``/``-separated part."""
+    if any(not part.strip() for part in value.split("/")):
+        raise UsageError(
+            f"--stack {value!r}: the stack (and project) name must not be empty",
+            hint="pass --stack STACK or --stack PROJECT/STACK (is the variable you pass set?)",
+        )
 
 
 def _project_name(project_file: Path) -> str | None:
