@@ -102,10 +102,14 @@ class SmokeOutcome:
         """True when the query passed every check."""
         return not self.problem
 
+    @property
+    def target(self) -> str:
+        """What was queried: ``endpoint/entity``, or ``endpoint (route)``."""
+        return f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
+
     def describe(self) -> str:
         """One line naming endpoint, entity, status and what went wrong."""
-        target = f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
-        text = f"{target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
+        text = f"{self.target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
         if self.tries > 1:
             text += f", after {self.tries} tries"
         if self.problem:

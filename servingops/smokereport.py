@@ -44,7 +44,7 @@ def format_github(outcomes: list[SmokeOutcome], sources: dict[str, str] | None =
             lines.append("ok   " + for_text(o.describe()))
             continue
         where = f"file={for_github_property(files[o.endpoint])}," if files.get(o.endpoint) else ""
-        title = for_github_property(f"smoke: {_target(o)}")
+        title = for_github_property(f"smoke: {o.target}")
         message = for_github_lines(o.describe().split(_LF))
         lines.append(f"::error {where}title={title}::{message}")
     return "\n".join([*lines, _counts(outcomes)]) + "\n"
@@ -99,10 +99,6 @@ def _xml_text(text: str) -> str:
 
 def _seconds(value: float) -> str:
     return f"{max(0.0, value):.3f}"
-
-
-def _target(o: SmokeOutcome) -> str:
-    return f"{o.endpoint}/{o.entity}" if o.entity else f"{o.endpoint} (route)"
 
 
 def _counts(outcomes: list[SmokeOutcome]) -> str:
