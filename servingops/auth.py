@@ -238,10 +238,16 @@ class OAuthM2M:
                 token = self._store(fetch_token(self.token_url, self._form(), basic))
         return f"Bearer {token}"
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the next request fetches a new one)."""
+    def invalidate(self, header: str | None = None) -> None:
+        """Forget the cached token (the next request fetches a new one).
+
+        ``header`` is the ``Authorization`` value a 401 answered: the token is forgotten
+        only while it is still that one, so workers that all met a 401 with one revoked
+        token fetch one new token, not one each.
+        """
         with self._lock:
-            self._access_token = None
+            if header is None or header == f"Bearer {self._access_token}":
+                self._access_token = None
 
     def secrets(self) -> tuple[str, ...]:
         """The client secret and the current access token."""

@@ -40,7 +40,7 @@ inside each provider call with ``ControlPlaneClient.from_env()``; pickling one f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from random import Random
 from types import TracebackType
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -134,6 +134,7 @@ class _Attempts:
     retry_started: float | None = None
     timeout_s: float = 0.0  # the read timeout of the latest attempt, in seconds
     timeout_knob: str = ""  # the setting that chose it, for hints
+    authorization: str = field(default="", repr=False)  # the latest attempt's (a secret)
 
     @property
     def tries(self) -> int:
@@ -443,6 +444,7 @@ class ControlPlaneClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if call.authenticated:
             headers["Authorization"] = self._auth.authorization(self.fetch_oauth_token)
+            attempts.authorization = headers["Authorization"]
         attempts.timeout_s, attempts.timeout_knob = self._read_timeout(call)
         options = {"timeout": self._timeouts(attempts.timeout_s), **send}
         url = options.pop("url", self.host + call.path)
@@ -508,11 +510,12 @@ class ControlPlaneClient:
         return self._backoff(attempts, None)
 
     def _reauthenticate(self, attempts: _Attempts) -> float | None:
-        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired)."""
+        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired);
+        only the token that met the 401, not one another worker fetched since."""
         invalidate = getattr(self._auth, "invalidate", None)
         if invalidate is None:
             return None
-        invalidate()
+        invalidate(attempts.authorization)
         attempts.reauthenticated = True
         return 0.0
 

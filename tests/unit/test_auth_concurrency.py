@@ -84,3 +84,27 @@ def test_a_token_invalidated_by_another_thread_is_never_sent_as_none() -> None:
     header = auth.authorization(_SlowFetcher())
 
     assert header == "Bearer access-1"
+
+
+def test_workers_that_all_met_a_401_with_one_token_refetch_it_once() -> None:
+    # a token revoked mid-run: every worker in flight gets 401 with it and invalidates;
+    # each invalidation used to drop the token another worker had just fetched, so the
+    # workers fetched one after another (up to --jobs token requests)
+    auth = OAuthM2M("https://ws.example", "client", "s3cret-value", clock=FakeClock())
+    fetch = _SlowFetcher()
+    revoked = auth.authorization(fetch)
+    barrier = threading.Barrier(WORKERS)
+    headers: list[str] = []
+
+    def worker() -> None:
+        barrier.wait(timeout=5)
+        auth.invalidate(revoked)  # what ControlPlaneClient does after a 401
+        headers.append(auth.authorization(fetch))
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert fetch.calls == 2
+    assert headers == ["Bearer access-2"] * WORKERS
