@@ -14,6 +14,7 @@ only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -25,7 +26,7 @@ from servingops import plugins, review, smokereport
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
-from servingops.escape import for_text
+from servingops.escape import for_json, for_text
 from servingops.exitcodes import CHECK, INIT, INTERRUPTED, TOP_LEVEL, VALIDATE, codes_for
 from servingops.export import export_live, to_yaml
 from servingops.init import init_project
@@ -387,23 +388,32 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(func(args))
     except UsageError as err:
-        print(f"servingops {args.command}: error: {err}", file=sys.stderr)
-        return codes.usage
+        return _failed(args, err.message, err.hint, codes.usage)
     except ToolError as err:
-        print(f"servingops {args.command}: error: {err}", file=sys.stderr)
-        return codes.error
+        return _failed(args, err.message, err.hint, codes.error)
     except KeyboardInterrupt:
         print("servingops: interrupted", file=sys.stderr)
         return INTERRUPTED
     except Exception as err:  # noqa: BLE001 - last-resort guard: no traceback by default
         if args.debug:
             traceback.print_exc()
-        print(
-            f"servingops {args.command}: internal error: {type(err).__name__}: {err}\n"
-            "  hint: re-run with --debug for the traceback, and report it",
-            file=sys.stderr,
+        message = f"internal error: {type(err).__name__}: {err}"
+        return _failed(
+            args, message, "re-run with --debug for the traceback, and report it", codes.error
         )
-        return codes.error
+
+
+def _failed(args: argparse.Namespace, message: str, hint: str, code: int) -> int:
+    """Report a command that failed: the text on stderr; with ``--format json`` also
+    ``{"error": {"message", "hint", "exit_code"}}`` on stdout, so a JSON consumer reads
+    the failure instead of an empty document. Returns ``code``."""
+    lead = "" if message.startswith("internal error") else "error: "
+    text = f"{message}\n  hint: {hint}" if hint else message
+    print(f"servingops {args.command}: {lead}{text}", file=sys.stderr)
+    if getattr(args, "format", None) == "json":
+        error = {"message": message, "hint": hint, "exit_code": code}
+        sys.stdout.write(json.dumps({"error": for_json(error)}, indent=2) + "\n")
+    return code
 
 
 if __name__ == "__main__":
