@@ -26,7 +26,7 @@ from servingops import plugins, review, smokereport
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
-from servingops.escape import for_json, for_text
+from servingops.escape import for_github_lines, for_github_property, for_json, for_text
 from servingops.exitcodes import CHECK, INIT, INTERRUPTED, TOP_LEVEL, VALIDATE, codes_for
 from servingops.export import export_live, to_yaml
 from servingops.init import init_project
@@ -404,15 +404,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _failed(args: argparse.Namespace, message: str, hint: str, code: int) -> int:
-    """Report a command that failed: the text on stderr; with ``--format json`` also
-    ``{"error": {"message", "hint", "exit_code"}}`` on stdout, so a JSON consumer reads
-    the failure instead of an empty document. Returns ``code``."""
+    """Report a command that failed: the text on stderr; on stdout also, with ``--format
+    json``, ``{"error": {"message", "hint", "exit_code"}}`` (a JSON consumer reads the
+    failure, not an empty document), with ``--format github`` an ``::error`` annotation.
+    Returns ``code``."""
     lead = "" if message.startswith("internal error") else "error: "
     text = f"{message}\n  hint: {hint}" if hint else message
     print(f"servingops {args.command}: {lead}{text}", file=sys.stderr)
-    if getattr(args, "format", None) == "json":
+    output = getattr(args, "format", None)
+    if output == "json":
         error = {"message": message, "hint": hint, "exit_code": code}
         sys.stdout.write(json.dumps({"error": for_json(error)}, indent=2) + "\n")
+    elif output == "github":
+        title = for_github_property(f"servingops {args.command} failed")
+        print(f"::error title={title}::{for_github_lines(text.splitlines())}")
     return code
 
 

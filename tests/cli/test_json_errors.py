@@ -72,3 +72,18 @@ def test_text_formats_keep_stdout_empty_on_an_error(
     monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
     assert main(["drift", CHAT, "--format", "markdown"]) == 1
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("command", ["drift", "smoke"])
+def test_github_format_annotates_the_failure(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the job failed with only a log line: no annotation on the run's summary page
+    monkeypatch.setenv("DATABRICKS_HOST", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("DATABRICKS_TOKEN", TOKEN)
+
+    assert main([command, CHAT, "--format", "github"]) == 1
+
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"::error title=servingops {command} failed::")
+    assert "could not be reached" in line and "%0A  hint: " in line
