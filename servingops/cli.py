@@ -397,23 +397,23 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as err:  # noqa: BLE001 - last-resort guard: no traceback by default
         if args.debug:
             traceback.print_exc()
-        message = f"internal error: {type(err).__name__}: {err}"
-        return _failed(
-            args, message, "re-run with --debug for the traceback, and report it", codes.error
-        )
+        hint = "re-run with --debug for the traceback, and report it"
+        message = f"{type(err).__name__}: {err}"
+        return _failed(args, message, hint, codes.error, kind="internal error")
 
 
-def _failed(args: argparse.Namespace, message: str, hint: str, code: int) -> int:
-    """Report a command that failed: the text on stderr; on stdout also, with ``--format
-    json``, ``{"error": {"message", "hint", "exit_code"}}`` (a JSON consumer reads the
-    failure, not an empty document), with ``--format github`` an ``::error`` annotation.
-    Returns ``code``."""
-    lead = "" if message.startswith("internal error") else "error: "
+def _failed(
+    args: argparse.Namespace, message: str, hint: str, code: int, *, kind: str = "error"
+) -> int:
+    """Report a command that failed (``kind``: ``error`` or ``internal error``): the text
+    on stderr; on stdout also, with ``--format json``, ``{"error": {"kind", "message",
+    "hint", "exit_code"}}`` (a JSON consumer reads the failure, not an empty document),
+    with ``--format github`` an ``::error`` annotation. Returns ``code``."""
     text = f"{message}\n  hint: {hint}" if hint else message
-    print(f"servingops {args.command}: {lead}{text}", file=sys.stderr)
+    print(f"servingops {args.command}: {kind}: {text}", file=sys.stderr)
     output = getattr(args, "format", None)
     if output == "json":
-        error = {"message": message, "hint": hint, "exit_code": code}
+        error = {"kind": kind, "message": message, "hint": hint, "exit_code": code}
         sys.stdout.write(json.dumps({"error": for_json(error)}, indent=2) + "\n")
     elif output == "github":
         title = for_github_property(f"servingops {args.command} failed")

@@ -87,3 +87,19 @@ def test_github_format_annotates_the_failure(
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith(f"::error title=servingops {command} failed::")
     assert "could not be reached" in line and "%0A  hint: " in line
+
+
+def test_an_internal_error_is_json_too_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("servingops.cli.load_endpoints", boom)
+
+    assert main(["drift", CHAT, "--format", "json"]) == 1
+
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert (error["kind"], error["message"]) == ("internal error", "RuntimeError: boom")
+    assert "servingops drift: internal error: RuntimeError: boom\n  hint: re-run" in captured.err
