@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -273,9 +275,28 @@ def transport_hint(err: httpx.TransportError, knob: str, seconds: float) -> str:
     ``seconds`` its value."""
     plane = f"is the local plane running? {PLANE_HINT}; otherwise check DATABRICKS_HOST"
     if isinstance(err, httpx.ConnectError):
-        return plane
+        return _connect_cause_hint(err) or plane
     if isinstance(err, httpx.ConnectTimeout):
         return f"{plane}; if the host is just slow, raise {knob} (now {seconds:g} s)"
     if isinstance(err, httpx.TimeoutException):
         return f"no answer within {seconds:g} s: retry, or raise {knob}"
     return "the connection dropped: retry; if it persists, check DATABRICKS_HOST and proxies"
+
+
+def _connect_cause_hint(err: httpx.ConnectError) -> str:
+    """A hint for the two connect failures whose cause is certain: a host name that does
+    not resolve (``socket.gaierror``) and a TLS handshake that failed (``ssl.SSLError``,
+    e.g. https:// to a port speaking plain http); "" for any other cause."""
+    cause: BaseException | None = err
+    for _ in range(10):  # httpx.ConnectError <- httpcore.ConnectError <- the OS error
+        if cause is None:
+            break
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve: check DATABRICKS_HOST for a typo (and DNS)"
+        if isinstance(cause, ssl.SSLError):
+            return (
+                "the TLS handshake failed: does the host speak plain http (the local plane"
+                " does: use http://), or does a proxy intercept TLS?"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ""

@@ -225,6 +225,12 @@ class OAuthM2M:
     POSTs ``grant_type=client_credentials&scope=all-apis`` to ``{host}/oidc/v1/token`` with
     HTTP basic auth, caches the token and fetches a new one shortly before ``expires_in``
     runs out (a tenth of the lifetime, at most a minute, early).
+
+    Thread-safe: ``diff``, ``drift`` and ``smoke`` share one client across worker
+    threads, so the check-and-fetch runs under a lock (one fetch when the token goes
+    stale mid-run, not one per worker) and each caller sends the token it got, even if
+    another worker invalidates it right after. The lock is reentrant because the fetch
+    is a callback of the client.
     """
 
     host: str
@@ -233,6 +239,9 @@ class OAuthM2M:
     clock: Clock = field(default_factory=RealClock, repr=False)
     _access_token: str | None = field(default=None, init=False, repr=False)
     _refresh_at: float = field(default=float("-inf"), init=False, repr=False)
+    _lock: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
+    )
 
     @property
     def token_url(self) -> str:
@@ -245,17 +254,24 @@ class OAuthM2M:
 
     def access_token(self, fetch_token: TokenFetcher) -> str:
         """The cached access token, fetched again when stale (the data-plane exchange's
-        ``assertion``)."""
-        if self._access_token is None or self.clock.now() >= self._refresh_at:
-            self._store(
-                fetch_token(self.token_url, self._form(), (self.client_id, self.client_secret))
-            )
-        assert self._access_token is not None
-        return self._access_token
+        ``assertion``); one fetch at a time, however many threads ask."""
+        with self._lock:
+            token = self._access_token
+            if token is None or self.clock.now() >= self._refresh_at:
+                basic = (self.client_id, self.client_secret)
+                token = self._store(fetch_token(self.token_url, self._form(), basic))
+        return token
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the next request fetches a new one)."""
-        self._access_token = None
+    def invalidate(self, header: str | None = None) -> None:
+        """Forget the cached token (the next request fetches a new one).
+
+        ``header`` is the ``Authorization`` value a 401 answered: the token is forgotten
+        only while it is still that one, so workers that all met a 401 with one revoked
+        token fetch one new token, not one each.
+        """
+        with self._lock:
+            if header is None or header == f"Bearer {self._access_token}":
+                self._access_token = None
 
     def secrets(self) -> tuple[str, ...]:
         """The client secret and the current access token."""
@@ -264,7 +280,9 @@ class OAuthM2M:
     def _form(self) -> dict[str, str]:
         return {"grant_type": "client_credentials", "scope": OAUTH_SCOPE}
 
-    def _store(self, answer: Mapping[str, Any]) -> None:
+    def _store(self, answer: Mapping[str, Any]) -> str:
+        """Cache the token of a token-endpoint ``answer`` and return it; ``UsageError``
+        when the answer holds none."""
         token = answer.get("access_token")
         if not isinstance(token, str) or not token:
             raise UsageError(
@@ -274,6 +292,7 @@ class OAuthM2M:
         lifetime = _seconds(answer.get("expires_in"), default=3600.0)
         self._access_token = token
         self._refresh_at = self.clock.now() + lifetime - min(60.0, lifetime / 10)
+        return token
 
     def __reduce__(self) -> NoReturn:
         _refuse_pickle(self)

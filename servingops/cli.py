@@ -14,6 +14,7 @@ only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -25,7 +26,7 @@ from servingops import plugins, review, smokereport
 from servingops.connect import connect
 from servingops.diagnostics import FORMATTERS, format_text
 from servingops.errors import ConfigError, ToolError, UsageError
-from servingops.escape import for_text
+from servingops.escape import for_github_lines, for_github_property, for_json, for_text
 from servingops.exitcodes import CHECK, INIT, INTERRUPTED, TOP_LEVEL, VALIDATE, codes_for
 from servingops.export import export_live, to_yaml
 from servingops.init import init_project
@@ -104,7 +105,19 @@ def smoke(args: argparse.Namespace) -> int:
     sys.stdout.write(smokereport.FORMATS[args.format](outcomes, sources))
     if args.junit:
         _write_junit(args.junit, outcomes, time.monotonic() - started)
+    _raise_if_unreachable(outcomes)
     return CHECK.findings if any(not o.ok for o in outcomes) else CHECK.ok
+
+
+def _raise_if_unreachable(outcomes: list[SmokeOutcome]) -> None:
+    """Exit 1, not 2, when queries could not connect: the run is broken, not the endpoints."""
+    lost = sum(o.unreachable for o in outcomes)
+    if lost:
+        raise ToolError(
+            f"{lost} of {len(outcomes)} smoke quer(ies) could not connect to the control "
+            "plane after it had answered: the check is broken, not the endpoints",
+            hint="check the network and DATABRICKS_HOST, then run the smoke check again",
+        )
 
 
 def _write_junit(path: str, outcomes: list[SmokeOutcome], elapsed_s: float) -> None:
@@ -375,23 +388,37 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(func(args))
     except UsageError as err:
-        print(f"servingops {args.command}: error: {err}", file=sys.stderr)
-        return codes.usage
+        return _failed(args, err.message, err.hint, codes.usage)
     except ToolError as err:
-        print(f"servingops {args.command}: error: {err}", file=sys.stderr)
-        return codes.error
+        return _failed(args, err.message, err.hint, codes.error)
     except KeyboardInterrupt:
         print("servingops: interrupted", file=sys.stderr)
         return INTERRUPTED
     except Exception as err:  # noqa: BLE001 - last-resort guard: no traceback by default
         if args.debug:
             traceback.print_exc()
-        print(
-            f"servingops {args.command}: internal error: {type(err).__name__}: {err}\n"
-            "  hint: re-run with --debug for the traceback, and report it",
-            file=sys.stderr,
-        )
-        return codes.error
+        hint = "re-run with --debug for the traceback, and report it"
+        message = f"{type(err).__name__}: {err}"
+        return _failed(args, message, hint, codes.error, kind="internal error")
+
+
+def _failed(
+    args: argparse.Namespace, message: str, hint: str, code: int, *, kind: str = "error"
+) -> int:
+    """Report a command that failed (``kind``: ``error`` or ``internal error``): the text
+    on stderr; on stdout also, with ``--format json``, ``{"error": {"kind", "message",
+    "hint", "exit_code"}}`` (a JSON consumer reads the failure, not an empty document),
+    with ``--format github`` an ``::error`` annotation. Returns ``code``."""
+    text = f"{message}\n  hint: {hint}" if hint else message
+    print(f"servingops {args.command}: {kind}: {text}", file=sys.stderr)
+    output = getattr(args, "format", None)
+    if output == "json":
+        error = {"kind": kind, "message": message, "hint": hint, "exit_code": code}
+        sys.stdout.write(json.dumps({"error": for_json(error)}, indent=2) + "\n")
+    elif output == "github":
+        title = for_github_property(f"servingops {args.command} failed")
+        print(f"::error title={title}::{for_github_lines(text.splitlines())}")
+    return code
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ from servingops.errors import (
     ApiError,
     ControlPlaneUnreachable,
     ServerError,
+    UnreadableAnswer,
 )
 from servingops.redact import redact_text, secret_values
 
@@ -148,6 +149,7 @@ class _Attempts:
     retry_started: float | None = None
     timeout_s: float = 0.0  # the read timeout of the latest attempt, in seconds
     timeout_knob: str = ""  # the setting that chose it, for hints
+    authorization: str = field(default="", repr=False)  # the latest attempt's (a secret)
 
     @property
     def tries(self) -> int:
@@ -376,8 +378,9 @@ class ControlPlaneClient:
 
         ``timeout`` is the read timeout in seconds. Never raises on the query's HTTP status
         and never retries (the smoke checker judges the result and re-sends); raises
-        ``ControlPlaneUnreachable`` when no answer comes back. ``route_optimized``: query
-        the endpoint's route-optimized URL (``query_data_plane``; no ``entity``).
+        ``ControlPlaneUnreachable`` when no answer comes back, ``UnreadableAnswer`` when
+        one came back that cannot be read. ``route_optimized``: query the endpoint's
+        route-optimized URL (``query_data_plane``; no ``entity``).
         """
         if route_optimized:
             return self.query_data_plane(name, body, timeout=timeout)
@@ -524,6 +527,7 @@ class ControlPlaneClient:
             headers["Authorization"] = call.authorization
         elif call.authenticated:
             headers["Authorization"] = self._auth.authorization(self.fetch_oauth_token)
+            attempts.authorization = headers["Authorization"]
         attempts.timeout_s, attempts.timeout_knob = self._read_timeout(call)
         options = {"timeout": self._timeouts(attempts.timeout_s), **send}
         url = options.pop("url", self.host + call.path)
@@ -589,11 +593,12 @@ class ControlPlaneClient:
         return self._backoff(attempts, None)
 
     def _reauthenticate(self, attempts: _Attempts) -> float | None:
-        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired)."""
+        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired);
+        only the token that met the 401, not one another worker fetched since."""
         invalidate = getattr(self._auth, "invalidate", None)
         if invalidate is None:
             return None
-        invalidate()
+        invalidate(attempts.authorization)
         attempts.reauthenticated = True
         return 0.0
 
@@ -694,8 +699,8 @@ class ControlPlaneClient:
             hint=HOST_HINT,
         )
 
-    def _unreadable(self, call: _Call, url: str, err: httpx.HTTPError) -> ServerError:
-        return ServerError(
+    def _unreadable(self, call: _Call, url: str, err: httpx.HTTPError) -> UnreadableAnswer:
+        return UnreadableAnswer(
             f"{call.what()} failed: {call.method} {url}: unreadable answer ({type(err).__name__})",
             status=0,
             code="",

@@ -11,6 +11,7 @@
     │   ├── Conflict               409 RESOURCE_CONFLICT / RESOURCE_ALREADY_EXISTS
     │   ├── RateLimited            429 (carries ``retry_after``)
     │   └── ServerError            5xx
+    │       └── UnreadableAnswer   an answer came back but could not be read (bad encoding)
     ├── ControlPlaneUnreachable    connection refused, DNS, TLS, timeouts (wraps httpx errors)
     ├── WaitTimeout                an endpoint did not settle before the deadline
     ├── UpdateFailed               config_update ended UPDATE_FAILED / UPDATE_CANCELED
@@ -96,6 +97,11 @@ class RateLimited(ApiError):
 
 class ServerError(ApiError):
     """Raised on 5xx: a transient control-plane failure."""
+
+
+class UnreadableAnswer(ServerError):
+    """Raised when an answer came back but its body could not be read (e.g. a
+    ``Content-Encoding`` it does not have); ``status`` is 0. Never retried."""
 
 
 class ControlPlaneUnreachable(ToolError):

@@ -9,7 +9,9 @@ file's ``expect`` (``contains``, ``max_latency_ms``, ``dimension``).
 A query answered 429 or 503, or one that got no answer because the connection failed,
 is sent again (``SmokeRetry``: 3 tries, honouring ``Retry-After`` up to a cap) before
 it counts as failed; any other answer is judged at once. A query that timed out is not
-re-sent: it already waited its ``timeout_seconds``. The outcome records the tries.
+re-sent: it already waited its ``timeout_seconds``. An answer that cannot be read (a
+body that is not in its ``Content-Encoding``) fails that query only. The outcome
+records the tries.
 
 ``servingops smoke`` runs many endpoints at once (``run_smoke_all``: a bounded thread
 pool sharing one client) and may give each endpoint a time budget (``timeout_s``):
@@ -34,12 +36,19 @@ import httpx
 
 from servingops.auth import OAuthRequired
 from servingops.clock import Clock, RealClock
-from servingops.errors import ApiError, ControlPlaneUnreachable, SmokeFailed, ToolError
+from servingops.errors import (
+    ApiError,
+    ControlPlaneUnreachable,
+    SmokeFailed,
+    ToolError,
+    UnreadableAnswer,
+)
 from servingops.model.endpoint import EndpointSpec, SmokeSpec
 from servingops.pool import DEFAULT_SMOKE_JOBS, bounded_map
 from servingops.redact import redact_text, secret_values
 
 EXCERPT = 200
+"""What a query raises instead of answering: nothing came back, or nothing readable."""
 TRANSIENT = frozenset({429, 503})
 """Statuses that say "not now" rather than "broken": the query is sent again."""
 
@@ -102,18 +111,26 @@ class SmokeOutcome:
     skipped: str = ""
     """Why the query was not sent and that is no failure (empty when it was sent), with
     the fix, e.g. a route-optimized endpoint with a personal access token."""
+    unreachable: bool = False
+    """True when the last try could not connect to the control plane (refused, DNS, TLS,
+    connect timeout): that says the run is broken, not the endpoint (exit 1, a JUnit
+    ``<error>``). A read timeout or a dropped connection is the endpoint's failure."""
 
     @property
     def ok(self) -> bool:
         """True when the query passed every check (or was skipped)."""
         return not self.problem
 
+    @property
+    def target(self) -> str:
+        """What was queried: ``endpoint/entity``, or ``endpoint (route)``."""
+        return f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
+
     def describe(self) -> str:
         """One line naming endpoint, entity, status and what went wrong."""
-        target = f"{self.endpoint}/{self.entity}" if self.entity else f"{self.endpoint} (route)"
         if self.skipped:
-            return f"{target}: skipped: {self.skipped}"
-        text = f"{target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
+            return f"{self.target}: skipped: {self.skipped}"
+        text = f"{self.target}: HTTP {self.status}, {self.latency_ms:.0f} ms"
         if self.tries > 1:
             text += f", after {self.tries} tries"
         if self.problem:
@@ -265,7 +282,10 @@ class _Sender:
             return SmokeOutcome(self.spec.name, entity, 0, 0.0, "", tries=0, skipped=skipped)
         if isinstance(answer, ToolError):
             return self._no_answer(entity, answer, tries)
-        problem = check_answer(self.spec.task, self.spec.smoke, answer)
+        # the problem may quote the answer (``expect.contains``): redacted like the excerpt
+        problem = redact_text(
+            check_answer(self.spec.task, self.spec.smoke, answer), self._secrets()
+        )
         excerpt = _excerpt(answer, self._secrets()) if problem else ""
         status, latency = answer.status, answer.latency_ms
         return SmokeOutcome(self.spec.name, entity, status, latency, problem, excerpt, tries)
@@ -289,8 +309,8 @@ class _Sender:
         return float("inf") if self.deadline is None else self.deadline - self.clock.now()
 
     def _query(self, entity: str | None) -> QueryAnswer | ToolError:
-        """The answer; a route-optimized endpoint's GET or token exchange failing, or no
-        answer at all, comes back as the error."""
+        """The answer; a route-optimized endpoint's GET or token exchange failing, no
+        answer at all, or one that cannot be read comes back as the error."""
         body = build_request(self.spec.task, self.spec.smoke)
         timeout = min(self.spec.smoke.timeout_seconds, self._left())
         extra: dict[str, Any] = {"route_optimized": True} if self.spec.route_optimized else {}
@@ -298,19 +318,29 @@ class _Sender:
             return self.client.query_endpoint(
                 self.spec.name, body, entity=entity, timeout=timeout, **extra
             )
-        except (ControlPlaneUnreachable, ApiError, OAuthRequired) as err:
+        except (ControlPlaneUnreachable, UnreadableAnswer, ApiError, OAuthRequired) as err:
             return err
 
     def _no_answer(self, entity: str | None, err: ToolError, tries: int) -> SmokeOutcome:
-        """The failed outcome of a query that got no answer, or (route-optimized) whose
-        data-plane GET or token exchange failed (then the status is that call's)."""
+        """The failed outcome of a query that got no (readable) answer, or
+        (route-optimized) whose data-plane GET or token exchange failed (then the status
+        is that call's)."""
         message = redact_text(err.message.splitlines()[0], self._secrets())
-        if isinstance(err, ApiError):
+        if isinstance(err, ApiError) and not isinstance(err, UnreadableAnswer):
             tip = redact_text(err.hint, self._secrets())
             problem = f"no query sent: {message}" + (f" (hint: {tip})" if tip else "")
             return SmokeOutcome(self.spec.name, entity, err.status, 0.0, problem, tries=tries)
-        problem = f"no answer: {message}"
-        return SmokeOutcome(self.spec.name, entity, 0, 0.0, problem, tries=tries)
+        lead = "unreadable answer" if isinstance(err, UnreadableAnswer) else "no answer"
+        unreachable = isinstance(err.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+        return SmokeOutcome(
+            self.spec.name,
+            entity,
+            0,
+            0.0,
+            f"{lead}: {message}",
+            tries=tries,
+            unreachable=unreachable,
+        )
 
     def _secrets(self) -> tuple[str, ...]:
         return secret_values(self.spec.raw)
@@ -318,8 +348,10 @@ class _Sender:
 
 def _transient(answer: QueryAnswer | ToolError) -> bool:
     """429/503, or no connection (a query that timed out waiting for its answer already
-    waited ``timeout_seconds``: it is not sent again). A failed GET or token exchange was
-    already retried by the client."""
+    waited ``timeout_seconds``: it is not sent again). An unreadable answer is final; a
+    failed GET or token exchange was already retried by the client."""
+    if isinstance(answer, UnreadableAnswer):
+        return False
     if isinstance(answer, ControlPlaneUnreachable):
         return not isinstance(answer.__cause__, httpx.ReadTimeout | httpx.WriteTimeout)
     if isinstance(answer, ToolError):

@@ -4,12 +4,12 @@ Every format has one entry per smoke query: the endpoint's route, and each serve
 entity when the file says ``per_entity``. The JUnit file (``--junit FILE``) has one
 ``<testcase>`` per query (``classname`` the endpoint, ``name`` ``route`` or the
 entity, ``time`` the latency in seconds) with a ``<failure>`` holding the problem and
-the body excerpt, or a ``<skipped>`` holding why a query was not sent (a route-optimized
-endpoint with a personal access token: text ``skip``, GitHub ``::warning``); it is
-written with ``xml.etree`` (which escapes ``& < > "``) after
-characters XML 1.0 forbids even as references (C0 controls but tab/LF/CR, lone
-surrogates, U+FFFE/U+FFFF; e.g. an ANSI escape in an upstream error) are replaced
-with ``\\xNN``-style text.
+the body excerpt (an ``<error>`` when the query could not connect at all), or a
+``<skipped>`` holding why a query was not sent (a route-optimized endpoint with a
+personal access token: text ``skip``, GitHub ``::warning``); it is written with
+``xml.etree`` (which escapes ``& < > "``) after characters XML 1.0 forbids even as
+references (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF; e.g. an ANSI
+escape in an upstream error) are replaced with ``\\xNN``-style text.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def format_github(outcomes: list[SmokeOutcome], sources: dict[str, str] | None =
             lines.append("ok   " + for_text(o.describe()))
             continue
         where = f"file={for_github_property(files[o.endpoint])}," if files.get(o.endpoint) else ""
-        title = for_github_property(f"smoke: {_target(o)}")
+        title = for_github_property(f"smoke: {o.target}")
         message = for_github_lines(o.describe().split(_LF))
         level = "warning" if o.skipped else "error"
         lines.append(f"::{level} {where}title={title}::{message}")
@@ -64,11 +64,13 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
 
     ``elapsed_s`` is the wall-clock time of the whole run (the suite's ``time``).
     """
-    failures = sum(not o.ok for o in outcomes)
+    errors = sum(o.unreachable for o in outcomes)
+    failures = sum(not o.ok for o in outcomes) - errors
     skipped = sum(bool(o.skipped) for o in outcomes)
     attrs = {"name": SUITE, "tests": str(len(outcomes)), "failures": str(failures)}
-    root = ET.Element("testsuites", {**attrs, "errors": "0", "time": _seconds(elapsed_s)})
-    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0", "skipped": str(skipped)})
+    attrs["errors"] = str(errors)
+    root = ET.Element("testsuites", {**attrs, "time": _seconds(elapsed_s)})
+    suite = ET.SubElement(root, "testsuite", {**attrs, "skipped": str(skipped)})
     suite.set("time", _seconds(elapsed_s))
     for o in outcomes:
         case = ET.SubElement(
@@ -81,7 +83,8 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
             },
         )
         if not o.ok:
-            failure = ET.SubElement(case, "failure", {"message": _xml_text(o.problem)})
+            kind = "error" if o.unreachable else "failure"
+            failure = ET.SubElement(case, kind, {"message": _xml_text(o.problem)})
             failure.text = _xml_text(o.describe())
         elif o.skipped:
             ET.SubElement(case, "skipped", {"message": _xml_text(o.skipped)})
@@ -102,10 +105,6 @@ def _xml_text(text: str) -> str:
 
 def _seconds(value: float) -> str:
     return f"{max(0.0, value):.3f}"
-
-
-def _target(o: SmokeOutcome) -> str:
-    return f"{o.endpoint}/{o.entity}" if o.entity else f"{o.endpoint} (route)"
 
 
 def _mark(o: SmokeOutcome) -> str:

@@ -37,6 +37,8 @@ __all__ = [
 
 SYSTEM_PREFIX = "databricks-"
 """Names of the pay-per-token system endpoints (Foundation Model APIs) of a workspace."""
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+"""The project file names Pulumi reads, in its order."""
 DEFAULT_STACK = "local"
 """The stack ``make demo`` uses when ``SERVINGOPS_STACK`` is not set."""
 
@@ -103,19 +105,25 @@ def _classify(name: str, owner: str | None, stack: str | None) -> EndpointChange
 def stack_owner(
     value: str | None,
     *,
-    project_file: Path = Path("Pulumi.yaml"),
+    project_file: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> str | None:
     """This stack's ownership-tag value ``<project>/<stack>``.
 
     ``value`` is ``--stack``: ``PROJECT/STACK`` as is, or a bare ``STACK`` prefixed with
-    the ``name`` of ``project_file``. Without it: the project of ``project_file`` and
+    the ``name`` of ``project_file`` (default: ``./Pulumi.yaml``, else ``./Pulumi.yml``,
+    the two names Pulumi reads). Without it: the project of ``project_file`` and
     ``$SERVINGOPS_STACK`` (default ``local``, as ``make demo``); None when there is no
-    project file. Raises ``UsageError`` for a bare stack name without a project file.
+    project file. Raises ``UsageError`` for a bare stack name without a project file, and
+    for a ``value`` that is empty or has an empty part (``--stack "$STACK"`` with the
+    variable unset must not silently check the default stack).
     """
     env = os.environ if env is None else env
+    if value is not None:
+        _check_stack_flag(value)
     if value and "/" in value:
         return value
+    project_file = project_file or _project_file()
     project = _project_name(project_file)
     if value:
         if project is None:
@@ -127,6 +135,23 @@ def stack_owner(
     if project is None:
         return None
     return f"{project}/{env.get('SERVINGOPS_STACK') or DEFAULT_STACK}"
+
+
+def _check_stack_flag(value: str) -> None:
+    """Refuse a ``--stack`` value that is blank or has a blank ``/``-separated part."""
+    if any(not part.strip() for part in value.split("/")):
+        raise UsageError(
+            f"--stack {value!r}: the stack (and project) name must not be empty",
+            hint="pass --stack STACK or --stack PROJECT/STACK (is the variable you pass set?)",
+        )
+
+
+def _project_file() -> Path:
+    """``Pulumi.yaml`` in the current folder, else ``Pulumi.yml`` if only that exists."""
+    for name in PROJECT_FILES:
+        if Path(name).is_file():
+            return Path(name)
+    return Path(PROJECT_FILES[0])
 
 
 def _project_name(project_file: Path) -> str | None:

@@ -126,6 +126,15 @@ def test_failure_names_endpoint_status_and_never_echoes_a_key() -> None:
     assert KEY not in text and "(hidden)" in text
 
 
+def test_a_missing_expect_contains_never_echoes_a_key_the_model_answered() -> None:
+    # a 200 whose content echoes the key (a prompt injection, a debugging proxy): the
+    # problem quotes the content, and it went unredacted into text, GitHub and JUnit
+    echoed = {"choices": [{"message": {"role": "assistant", "content": f"my key is {KEY}"}}]}
+    [outcome] = run_smoke(Querier(Answer(200, echoed)), _spec(expect={"contains": "OK"}))
+    assert "does not contain 'OK'" in outcome.problem
+    assert KEY not in outcome.describe() and "(hidden)" in outcome.problem
+
+
 def test_disabled_smoke_sends_nothing() -> None:
     querier = Querier(Answer(200, CHAT_OK))
     assert run_smoke(querier, _spec(enabled=False)) == [] and querier.calls == []

@@ -103,3 +103,26 @@ def test_stack_owner_from_flag_project_file_and_env(tmp_path: Path) -> None:
     assert stack_owner(None, project_file=project, env={}) == "payments/local"
     env = {"SERVINGOPS_STACK": "dev"}
     assert stack_owner(None, project_file=project, env=env) == "payments/dev"
+
+
+@pytest.mark.parametrize("value", ["", " ", "/", "payments/", "/prod", "a//b"])
+def test_an_empty_stack_or_part_is_refused_not_taken_for_the_default(
+    tmp_path: Path, value: str
+) -> None:
+    # `--stack "$STACK"` with $STACK unset in CI: silently checking the default stack
+    # `local` would report every orphan of the real stack as `foreign`
+    project = tmp_path / "Pulumi.yaml"
+    project.write_text("name: payments\nruntime: python\n")
+    with pytest.raises(UsageError, match="--stack"):
+        stack_owner(value, project_file=project, env={})
+
+
+def test_the_project_name_comes_from_pulumi_yml_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pulumi reads Pulumi.yaml or Pulumi.yml; with only the latter every orphan of this
+    # stack was `foreign`, and a bare --stack was refused for want of a project file
+    (tmp_path / "Pulumi.yml").write_text("name: payments\nruntime: python\n")
+    monkeypatch.chdir(tmp_path)
+    assert stack_owner(None, env={}) == "payments/local"
+    assert stack_owner("prod", env={}) == "payments/prod"
