@@ -40,8 +40,16 @@ def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[d
             tuple(LEVELS),
             f"{epath}.permission_level",
         )
-        out.append({"kind": kinds[0], "principal": str(entry[kinds[0]]), "level": str(level)})
+        principal = canonical(kinds[0], str(entry[kinds[0]]))
+        out.append({"kind": kinds[0], "principal": principal, "level": str(level)})
     return out
+
+
+def canonical(kind: str, principal: str) -> str:
+    """A principal as the real service stores and answers it: user e-mails and service
+    principal application ids lowercased (they are case-insensitive; see
+    terraform-provider-databricks#5183), group names as given."""
+    return principal if kind == "group_name" else principal.lower()
 
 
 def check_principals(acl: list[dict[str, str]], directory: Directory) -> None:
@@ -74,7 +82,7 @@ def check_can_query(
 def _names(entry: dict[str, str], principal: str, directory: Directory) -> bool:
     if entry["kind"] == "group_name":
         return directory.is_member(principal, entry["principal"])
-    return entry["principal"] == principal
+    return entry["principal"] == principal.lower()
 
 
 def merge_acl(current: list[dict[str, str]], changes: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -101,7 +101,7 @@ def permissions_body(spec: EndpointSpec, creator: str | None) -> dict[str, Any]:
     Inherited entries (workspace ``admins``) cannot be replaced and are never sent.
     """
     declared = list(spec.permissions or ())
-    if creator and all(p.principal != creator for p in declared):
+    if creator and all(not p.names(creator) for p in declared):
         kind = PrincipalKind.USER if "@" in creator else PrincipalKind.SERVICE_PRINCIPAL
         declared.append(Permission(kind, creator, PermissionLevel.CAN_MANAGE))
     return {
@@ -129,7 +129,7 @@ def acl_from_api(answer: Mapping[str, Any] | None) -> dict[str, str] | None:
             if not p.get("inherited")
         ]
         if kind is not None and levels:
-            out[f"{kind.value}:{entry[kind.value]}"] = max(levels, key=_level_rank)
+            out[kind.key(str(entry[kind.value]))] = max(levels, key=_level_rank)
     return out
 
 
@@ -330,7 +330,7 @@ def _file_permissions(acl: Mapping[str, Any] | None, creator: Any) -> list[dict[
     out = []
     for key, level in sorted(direct.items()):
         kind, _, principal = key.partition(":")
-        if principal != creator:
+        if principal != PrincipalKind(kind).canonical(str(creator or "")):
             out.append({"level": level, kind: principal})
     return out or None
 

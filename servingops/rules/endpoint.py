@@ -239,9 +239,10 @@ def _warn_switched_off(ctx: Ctx, path: tuple[Any, ...], key: str, principal: Any
 
 
 def rule_permissions(ctx: Ctx) -> None:
-    """Each ``permissions`` entry names exactly one principal, each principal once; a
-    pay-per-token reference does not manage its ACL (the schema refuses the key there)."""
-    seen: dict[tuple[str, str], int] = {}
+    """Each ``permissions`` entry names exactly one principal, each principal once (user
+    e-mails and application ids ignoring case); a pay-per-token reference does not manage
+    its ACL (the schema refuses the key there)."""
+    seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(ctx.data.get("permissions") or []):
         if not isinstance(entry, dict):
             continue
@@ -254,15 +255,27 @@ def rule_permissions(ctx: Ctx) -> None:
                 "use one of user_name, group_name, service_principal_name per entry",
             )
             continue
-        who = (kinds[0], str(entry[kinds[0]]))
-        if who in seen:
-            ctx.error(
-                ("permissions", i, kinds[0]),
-                f"{kinds[0]} '{who[1]}' is listed twice (first at entry {seen[who]})",
-                "permission-duplicate",
-                "give each principal one entry with its highest level",
-            )
-        seen.setdefault(who, i)
+        _duplicate_principal(ctx, i, PrincipalKind(kinds[0]), str(entry[kinds[0]]), seen)
+
+
+def _duplicate_principal(
+    ctx: Ctx, i: int, kind: PrincipalKind, name: str, seen: dict[str, tuple[int, str]]
+) -> None:
+    """An error when entry ``i`` names a principal an earlier entry named (``seen``: key ->
+    (entry, name as written)); the Permissions API compares e-mails and ids ignoring case."""
+    key = kind.key(name)
+    if key in seen:
+        first, written = seen[key]
+        also = (
+            "" if written == name else f", as '{written}'; e-mails and application ids ignore case"
+        )
+        ctx.error(
+            ("permissions", i, kind.value),
+            f"{kind.value} '{name}' is listed twice (first at entry {first}{also})",
+            "permission-duplicate",
+            "give each principal one entry with its highest level",
+        )
+    seen.setdefault(key, (i, name))
 
 
 def rule_inference_table(ctx: Ctx) -> None:
