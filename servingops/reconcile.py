@@ -34,7 +34,13 @@ from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
 from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.model.state import EndpointState, desired_state
 from servingops.outputs import endpoint_outputs, smoke_record, utc_now
-from servingops.ownership import check_delete, check_takeover, check_update, check_workspace
+from servingops.ownership import (
+    check_creator_keeps_manage,
+    check_delete,
+    check_takeover,
+    check_update,
+    check_workspace,
+)
 from servingops.redact import secret_values
 from servingops.smoke import raise_on_failure, run_smoke
 from servingops.waiter import default_deadline, describe_state, wait_until_settled
@@ -163,7 +169,9 @@ class Reconciler:
         self, spec: EndpointSpec, detail: dict[str, Any], record: EndpointState | None
     ) -> list[FieldChange]:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
-        plus the ownership tag, and the config again after a failed update."""
+        plus the ownership tag, and the config again after a failed update. Refuses a
+        file that would take the creator's CAN_MANAGE away (before anything is written)."""
+        check_creator_keeps_manage(spec, detail.get("creator"))
         acl = self._acl(detail) if spec.permissions is not None else None
         live = rest.live_state(detail, previous=record, acl=acl)
         changes = diff_endpoint(live, desired_state(spec))

@@ -7,8 +7,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reconcile_world import World
 
+from servingops.errors import ToolError
 from servingops.loader import load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import PreviousSpec
@@ -34,3 +36,39 @@ def test_a_user_name_in_another_case_converges(world: World) -> None:
     world.reset_stats()
     world.rec.update(spec, PreviousSpec(spec))
     assert world.writes() == {}
+
+
+def _direct(world: World, name: str) -> dict[str, str]:
+    endpoint_id = world.client.get_endpoint(name)["id"]
+    out = {}
+    for entry in world.client.get_permissions(endpoint_id)["access_control_list"]:
+        who = entry.get("user_name") or entry.get("group_name") or entry["service_principal_name"]
+        direct = [p for p in entry["all_permissions"] if not p["inherited"]]
+        if direct:
+            out[who] = direct[0]["permission_level"]
+    return out
+
+
+def test_naming_the_creator_below_can_manage_is_refused_before_any_write(world: World) -> None:
+    """terraform-provider-databricks refuses this ("it is not possible to decrease
+    administrative permissions for the current user"): a PUT with the creator at
+    CAN_QUERY drops servingops' own CAN_MANAGE, and the next update, rollback or delete
+    of the endpoint is 403. The reconciler refuses before it writes anything."""
+    spec = _spec()
+    world.rec.create(spec)
+    me = world.plane.settings.user_name
+    lowered = _spec(
+        description="changed",
+        permissions=[
+            {"level": "CAN_MANAGE", "group_name": "ml-platform"},
+            {"level": "CAN_QUERY", "user_name": me.upper()},
+        ],
+    )
+    world.reset_stats()
+    with pytest.raises(ToolError) as caught:
+        world.rec.update(lowered, PreviousSpec(spec))
+    assert world.writes() == {}
+    assert _direct(world, spec.name)[me] == "CAN_MANAGE"
+    text = str(caught.value)
+    assert "support-chat" in text and me in text.lower() and "CAN_QUERY" in text
+    assert str(spec.source) in text and "CAN_MANAGE" in caught.value.hint
