@@ -53,13 +53,27 @@ def canonical(kind: str, principal: str) -> str:
 
 
 def check_principals(acl: list[dict[str, str]], directory: Directory) -> None:
-    """400 ``INVALID_PARAMETER_VALUE`` for an entry naming a principal nobody has."""
+    """400 ``INVALID_PARAMETER_VALUE`` for an entry naming a principal nobody has, or
+    lowering the ``admins`` group (it inherits CAN_MANAGE; terraform-provider-databricks
+    #3111 quotes the service's message)."""
     for entry in acl:
+        if _lowers_admins(entry):
+            raise InvalidParameter(
+                f"Cannot change permissions for group '{ADMINS}' to {entry['level']}."
+            )
         if not directory.exists(entry["kind"], entry["principal"]):
             raise InvalidParameter(
                 f"Principal: {entry['kind']} '{entry['principal']}' does not exist in this "
                 "workspace."
             )
+
+
+def _lowers_admins(entry: dict[str, str]) -> bool:
+    return (
+        entry["kind"] == "group_name"
+        and entry["principal"] == ADMINS
+        and (entry["level"] != "CAN_MANAGE")
+    )
 
 
 QUERY_LEVELS = ("CAN_QUERY", "CAN_MANAGE")

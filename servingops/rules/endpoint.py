@@ -7,13 +7,15 @@ from typing import Any
 
 from servingops.model.endpoint import default_entity_name
 from servingops.model.fields import TRANSPORT_CREDENTIALS, is_secret_reference
-from servingops.model.kinds import PrincipalKind
+from servingops.model.kinds import PermissionLevel, PrincipalKind
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
 from servingops.rules.context import Ctx, entity_name
 from servingops.schemafile import load_schema
 
 PRINCIPAL_KEYS = tuple(k.value for k in PrincipalKind)
+ADMINS_GROUP = "admins"
+"""The workspace admins group: CAN_MANAGE on every endpoint by inheritance."""
 
 
 def rule_entity_names(ctx: Ctx) -> None:
@@ -256,6 +258,24 @@ def rule_permissions(ctx: Ctx) -> None:
             )
             continue
         _duplicate_principal(ctx, i, PrincipalKind(kinds[0]), str(entry[kinds[0]]), seen)
+        if kinds[0] == PrincipalKind.GROUP.value and entry[kinds[0]] == ADMINS_GROUP:
+            _admins_entry(ctx, i, str(entry.get("level")))
+
+
+def _admins_entry(ctx: Ctx, i: int, level: str) -> None:
+    """Workspace ``admins`` inherit CAN_MANAGE on every endpoint: an entry below it is
+    refused by the Permissions API ("Cannot change permissions for group 'admins'",
+    terraform-provider-databricks#3111), one at CAN_MANAGE changes nothing. Terraform's
+    ``databricks_permissions`` refuses both."""
+    what = "group 'admins' (workspace admins) always has CAN_MANAGE, inherited from "
+    what += "/serving-endpoints/; "
+    hint = "remove the entry: admins cannot be restricted (terraform-provider-databricks "
+    hint += "refuses it too)"
+    if level == PermissionLevel.CAN_MANAGE.value:
+        ctx.warn(("permissions", i), what + "this entry changes nothing", "permission-admins", hint)
+    else:
+        what += f"the Permissions API refuses to lower it to {level}"
+        ctx.error(("permissions", i), what, "permission-admins", hint)
 
 
 def _duplicate_principal(

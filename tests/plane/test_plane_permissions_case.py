@@ -4,7 +4,7 @@ the real Permissions API does (terraform-provider-databricks#5183: a config writ
 
 from __future__ import annotations
 
-from plane_payloads import API, chat_endpoint
+from plane_payloads import API, assert_error, chat_endpoint
 
 PERMS = "/api/2.0/permissions/serving-endpoints"
 
@@ -34,3 +34,17 @@ def test_patch_in_another_case_changes_the_same_entry(api):
     acl = api.get(f"{PERMS}/{endpoint_id}").json()["access_control_list"]
     ana = [e for e in acl if (e.get("user_name") or "").lower() == "ana@example.com"]
     assert [e["all_permissions"][0]["permission_level"] for e in ana] == ["CAN_VIEW"]
+
+
+def test_lowering_the_admins_group_is_400(api):
+    """terraform-provider-databricks#3111: "Cannot change permissions for group 'admins'"."""
+    endpoint_id = api.post(API, chat_endpoint()).json()["id"]
+    api.clock.advance(1)
+    body = {"access_control_list": [{"group_name": "admins", "permission_level": "CAN_QUERY"}]}
+    r = api.put(f"{PERMS}/{endpoint_id}", body)
+    assert_error(
+        r,
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Cannot change permissions for group 'admins' to CAN_QUERY.",
+    )
