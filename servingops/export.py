@@ -30,7 +30,7 @@ def export_live(client: Any, name: str, catalogue: Catalogue) -> dict[str, Any]:
     acl = None
     if name not in catalogue.pay_per_token:  # references never manage their ACL
         try:
-            acl = client.get_permissions(str(detail.get("id") or ""))
+            acl = client.get_permissions(str(detail.get("id") or ""), name=name)
         except PermissionDenied:
             acl = None
     return export_endpoint(detail, catalogue, acl)

@@ -31,7 +31,7 @@ def _plan(client: Any, spec: EndpointSpec) -> EndpointChanges:
         return EndpointChanges(spec.name, "create")
     acl = None
     if spec.permissions is not None:  # the ACL is read only when the file manages it
-        acl = client.get_permissions(str(detail.get("id") or ""))
+        acl = client.get_permissions(str(detail.get("id") or ""), name=spec.name)
     changes = diff_endpoint(live_state(detail, acl=acl), desired_state(spec))
     item = EndpointChanges.from_changes(spec.name, changes)
     version = (detail.get("config") or {}).get("config_version")

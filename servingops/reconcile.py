@@ -27,7 +27,7 @@ from typing import Any, assert_never
 
 from servingops.clock import Clock, RealClock
 from servingops.diff import FieldChange, changed_groups, diff_endpoint
-from servingops.errors import NotFound, SmokeFailed, ToolError, UpdateFailed
+from servingops.errors import BadRequest, NotFound, SmokeFailed, ToolError, UpdateFailed
 from servingops.model import rest
 from servingops.model.endpoint import SWITCHED_OFF, AiGateway, EndpointSpec
 from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
@@ -207,8 +207,7 @@ class Reconciler:
                 self.log(
                     f"{spec.name}: setting permissions ({len(spec.permissions or ())} declared)"
                 )
-                body = rest.permissions_body(spec, detail.get("creator"))
-                self.client.set_permissions(str(detail.get("id") or ""), body)
+                self._put_permissions(spec, detail)
             case ChangeGroup.REPLACE:
                 raise ToolError(f"{spec.name}: a replacement cannot be applied as an update")
             case _:
@@ -238,9 +237,19 @@ class Reconciler:
         else:
             self.client.update_config(spec.name, rest.config_body(spec))
 
+    def _put_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        """One PUT of the declared ACL by the endpoint's id; a refusal names the file."""
+        body = rest.permissions_body(spec, detail.get("creator"))
+        try:
+            self.client.set_permissions(str(detail.get("id") or ""), body, name=spec.name)
+        except BadRequest as err:
+            err.message += f"\n  permissions are declared in {spec.source or 'its file'}"
+            raise
+
     def _acl(self, detail: dict[str, Any]) -> dict[str, Any]:
         """The endpoint's ACL, read by its id (the Permissions API is id-keyed)."""
-        answer: dict[str, Any] = self.client.get_permissions(str(detail.get("id") or ""))
+        endpoint_id, name = str(detail.get("id") or ""), str(detail.get("name") or "")
+        answer: dict[str, Any] = self.client.get_permissions(endpoint_id, name=name)
         return answer
 
     def _sync_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from reconcile_world import World
 
-from servingops.errors import ToolError
+from servingops.errors import BadRequest, ToolError
 from servingops.loader import load_endpoints
 from servingops.model import EndpointSpec
 from servingops.model.pulumi_inputs import PreviousSpec
@@ -72,3 +72,19 @@ def test_naming_the_creator_below_can_manage_is_refused_before_any_write(world: 
     text = str(caught.value)
     assert "support-chat" in text and me in text.lower() and "CAN_QUERY" in text
     assert str(spec.source) in text and "CAN_MANAGE" in caught.value.hint
+
+
+def test_an_unknown_principal_is_an_error_naming_endpoint_file_and_what_to_check(
+    world: World,
+) -> None:
+    """databricks-sdk-py#678: ``service_principal_name`` is the application id, and users
+    write the display name. The 400 named the endpoint by its id and hinted at
+    ``servingops validate``, which cannot know the workspace's principals."""
+    spec = _spec(permissions=[{"level": "CAN_QUERY", "service_principal_name": "support-app"}])
+    with pytest.raises(BadRequest) as caught:
+        world.rec.create(spec)
+    text = str(caught.value)
+    assert "endpoint 'support-chat'" in text
+    assert "PUT" in text and "400" in text and "support-app" in text
+    assert str(spec.source) in text
+    assert "application id" in caught.value.hint and "validate" not in caught.value.hint
