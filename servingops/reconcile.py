@@ -67,7 +67,7 @@ class Reconciler:
 
     def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
         """The Pulumi outputs after a write whose smoke check passed."""
-        acl = self._acl(detail) if spec.permissions is not None else None
+        acl = self._acl(spec.name, detail) if spec.permissions is not None else None
         out = endpoint_outputs(self.host, spec.name, detail, desired_state(spec), acl)
         out["workspace_id"] = self.client.workspace()
         if spec.switched_off:
@@ -108,7 +108,7 @@ class Reconciler:
             return None
         managed = previous is not None and previous.permissions is not None
         out = endpoint_outputs(
-            self.host, name, detail, previous, self._acl(detail) if managed else None
+            self.host, name, detail, previous, self._acl(name, detail) if managed else None
         )
         return {**out, "workspace_id": self.client.workspace()}
 
@@ -171,8 +171,8 @@ class Reconciler:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
         plus the ownership tag, and the config again after a failed update. Refuses a
         file that would take the creator's CAN_MANAGE away (before anything is written)."""
-        check_creator_keeps_manage(spec, detail.get("creator"))
-        acl = self._acl(detail) if spec.permissions is not None else None
+        check_creator_keeps_manage(spec, rest.creator_of(detail))
+        acl = self._acl(spec.name, detail) if spec.permissions is not None else None
         live = rest.live_state(detail, previous=record, acl=acl)
         changes = diff_endpoint(live, desired_state(spec))
         if spec.owner is not None and rest.owner_of(detail) != spec.owner:
@@ -239,17 +239,16 @@ class Reconciler:
 
     def _put_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
         """One PUT of the declared ACL by the endpoint's id; a refusal names the file."""
-        body = rest.permissions_body(spec, detail.get("creator"))
+        body = rest.permissions_body(spec, rest.creator_of(detail))
         try:
-            self.client.set_permissions(str(detail.get("id") or ""), body, name=spec.name)
+            self.client.set_permissions(rest.endpoint_id(detail), body, name=spec.name)
         except BadRequest as err:
             err.message += f"\n  permissions are declared in {spec.source or 'its file'}"
             raise
 
-    def _acl(self, detail: dict[str, Any]) -> dict[str, Any]:
+    def _acl(self, name: str, detail: dict[str, Any]) -> dict[str, Any]:
         """The endpoint's ACL, read by its id (the Permissions API is id-keyed)."""
-        endpoint_id, name = str(detail.get("id") or ""), str(detail.get("name") or "")
-        answer: dict[str, Any] = self.client.get_permissions(endpoint_id, name=name)
+        answer: dict[str, Any] = self.client.get_permissions(rest.endpoint_id(detail), name=name)
         return answer
 
     def _sync_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:

@@ -29,6 +29,8 @@ __all__ = [
     "acl_from_api",
     "config_body",
     "create_body",
+    "creator_of",
+    "endpoint_id",
     "gateway_body",
     "live_state",
     "notifications_body",
@@ -171,6 +173,17 @@ def owner_of(detail: Detail) -> str | None:
     return tags_from_api(detail.get("tags")).get(OWNER_TAG)
 
 
+def endpoint_id(detail: Detail) -> str:
+    """The endpoint's ``id`` (a UUID; the key of the Permissions API), ``""`` when absent."""
+    return str(detail.get("id") or "")
+
+
+def creator_of(detail: Detail) -> str | None:
+    """Who created the endpoint (GET ``creator``: a user's e-mail or a service principal's
+    application id); None when absent."""
+    return str(detail["creator"]) if detail.get("creator") else None
+
+
 def config_update(detail: Detail) -> str:
     """``state.config_update`` of a GET answer (``""`` when absent)."""
     return str((detail.get("state") or {}).get("config_update") or "")
@@ -236,7 +249,7 @@ def live_state(
         route_optimized=bool(detail.get("route_optimized")),
         email_notifications=EmailNotifications.from_mapping(detail.get("email_notifications")),
         permissions=acl_from_api(acl),
-        creator=str(detail["creator"]) if detail.get("creator") else None,
+        creator=creator_of(detail),
         write_only=None if previous is None or previous.write_only is None else previous.write_only,
     )
 
