@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from servingops.model.endpoint import default_entity_name
@@ -260,6 +261,24 @@ def rule_permissions(ctx: Ctx) -> None:
         _duplicate_principal(ctx, i, PrincipalKind(kinds[0]), str(entry[kinds[0]]), seen)
         if kinds[0] == PrincipalKind.GROUP.value and entry[kinds[0]] == ADMINS_GROUP:
             _admins_entry(ctx, i, str(entry.get("level")))
+        if kinds[0] == PrincipalKind.SERVICE_PRINCIPAL.value:
+            _application_id(ctx, i, str(entry[kinds[0]]))
+
+
+def _application_id(ctx: Ctx, i: int, name: str) -> None:
+    """``service_principal_name`` is the application id (a UUID), a frequent surprise
+    (databricks-sdk-py#678): a display name is refused by the service as unknown."""
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        ctx.warn(
+            ("permissions", i, PrincipalKind.SERVICE_PRINCIPAL.value),
+            f"service_principal_name '{name}' is not an application id (a UUID): the "
+            "Permissions API names service principals by application id, not display name",
+            "permission-principal-id",
+            "copy the service principal's application id from the workspace admin settings "
+            "(databricks-sdk-py#678)",
+        )
 
 
 def _admins_entry(ctx: Ctx, i: int, level: str) -> None:
