@@ -341,6 +341,11 @@ class ControlPlaneClient:
         path = f"/api/2.0/permissions/serving-endpoints/{_quote(endpoint_id)}"
         return self._json(_Call("get_permissions", "GET", path, name or endpoint_id))
 
+    def current_user(self) -> dict[str, Any]:
+        """GET /preview/scim/v2/Me: who the credentials are (a SCIM ``User``; a service
+        principal's ``userName`` is its application id)."""
+        return self._json(_Call("current_user", "GET", "/api/2.0/preview/scim/v2/Me"))
+
     def set_permissions(
         self, endpoint_id: str, body: Mapping[str, Any], *, name: str = ""
     ) -> dict[str, Any]:

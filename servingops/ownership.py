@@ -14,17 +14,18 @@ have them (Terraform and bundles answer "already exists" until an explicit impor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from servingops.errors import ConfigError, ToolError
 from servingops.model.endpoint import EndpointSpec
-from servingops.model.kinds import PermissionLevel
+from servingops.model.kinds import PermissionLevel, PrincipalKind
 from servingops.model.rest import OWNER_TAG, owner_of
 
 __all__ = [
     "NotOurs",
     "WorkspaceMismatch",
+    "check_caller_kept",
     "check_creator_keeps_manage",
     "check_delete",
     "check_takeover",
@@ -96,6 +97,27 @@ def check_creator_keeps_manage(spec: EndpointSpec, creator: str | None) -> None:
                 "runs as the creator and would lose CAN_MANAGE on its own endpoint",
                 hint="leave the creator out of permissions (it keeps CAN_MANAGE) or give it "
                 "CAN_MANAGE",
+            )
+
+
+def check_caller_kept(spec: EndpointSpec, caller: str, removed: Iterable[str]) -> None:
+    """Refuse (``ConfigError``) a permissions write that would remove the ``caller``'s own
+    entry (``removed``: ``EndpointState.permissions`` keys the PUT drops).
+
+    The PUT keeps the creator's CAN_MANAGE, which is servingops' own on the endpoints it
+    creates. An adopted endpoint was created by someone else: servingops' grant there is
+    a direct entry like any other, and dropping it locks servingops out
+    (terraform-provider-databricks#2165: the provider re-adds the caller). Called before
+    any write.
+    """
+    for key in removed:
+        kind, _, principal = key.partition(":")
+        if caller and principal == PrincipalKind(kind).canonical(caller):
+            raise ConfigError(
+                f"endpoint '{spec.name}': permissions in {spec.source or 'its file'} leave out "
+                f"{kind} '{caller}', the identity servingops runs as; the write would remove "
+                "its own access to the endpoint",
+                hint=f"add `- {{level: CAN_MANAGE, {kind}: {caller}}}` to permissions",
             )
 
 

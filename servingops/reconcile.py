@@ -35,6 +35,7 @@ from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.model.state import EndpointState, desired_state
 from servingops.outputs import endpoint_outputs, smoke_record, utc_now
 from servingops.ownership import (
+    check_caller_kept,
     check_creator_keeps_manage,
     check_delete,
     check_takeover,
@@ -170,11 +171,13 @@ class Reconciler:
     ) -> list[FieldChange]:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
         plus the ownership tag, and the config again after a failed update. Refuses a
-        file that would take the creator's CAN_MANAGE away (before anything is written)."""
+        file that would take the creator's CAN_MANAGE away, or drop the caller's own
+        entry (before anything is written)."""
         check_creator_keeps_manage(spec, rest.creator_of(detail))
         acl = self._acl(spec.name, detail) if spec.permissions is not None else None
-        live = rest.live_state(detail, previous=record, acl=acl)
-        changes = diff_endpoint(live, desired_state(spec))
+        live, desired = rest.live_state(detail, previous=record, acl=acl), desired_state(spec)
+        changes = diff_endpoint(live, desired)
+        self._check_caller_kept(spec, live, desired)
         if spec.owner is not None and rest.owner_of(detail) != spec.owner:
             path = f"tags.{rest.OWNER_TAG}"
             changes.append(FieldChange(path, rest.owner_of(detail), spec.owner, ChangeGroup.TAGS))
@@ -236,6 +239,22 @@ class Reconciler:
             self.client.update_pt_config(spec.name, rest.config_body(spec))
         else:
             self.client.update_config(spec.name, rest.config_body(spec))
+
+    def _check_caller_kept(
+        self, spec: EndpointSpec, live: EndpointState, desired: EndpointState
+    ) -> None:
+        """Refuse a PUT that would drop servingops' own entry (``ownership.check_caller_kept``);
+        asks who the caller is only when the PUT would remove a direct entry."""
+        if desired.permissions is None or live.permissions is None:
+            return
+        creator = (live.creator or "").lower()
+        removed = [
+            key
+            for key in set(live.permissions) - set(desired.permissions)
+            if key.partition(":")[2] != creator  # the PUT keeps the creator's entry
+        ]
+        if removed:
+            check_caller_kept(spec, rest.user_name_of(self.client.current_user()), removed)
 
     def _put_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
         """One PUT of the declared ACL by the endpoint's id; a refusal names the file."""

@@ -39,6 +39,7 @@ __all__ = [
     "tags_from_api",
     "tags_patch",
     "tags_to_api",
+    "user_name_of",
     "traffic_from_routes",
 ]
 
@@ -182,6 +183,12 @@ def creator_of(detail: Detail) -> str | None:
     """Who created the endpoint (GET ``creator``: a user's e-mail or a service principal's
     application id); None when absent."""
     return str(detail["creator"]) if detail.get("creator") else None
+
+
+def user_name_of(me: Mapping[str, Any]) -> str:
+    """The caller's principal name from a SCIM ``Me`` answer (``userName``: a user's e-mail
+    or a service principal's application id), ``""`` when absent."""
+    return str(me.get("userName") or "")
 
 
 def config_update(detail: Detail) -> str:

@@ -8,16 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plane_testing import running_plane
 from reconcile_world import World
 
+from servingops.client import ControlPlaneClient
 from servingops.errors import BadRequest, ToolError
 from servingops.loader import load_endpoints
-from servingops.model import EndpointSpec
+from servingops.model import EndpointSpec, rest
 from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.plan import plan_endpoint
+from servingops.reconcile import Reconciler
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = {s.name: s for s in load_endpoints([REPO / "endpoints"]).specs}
+SP = "5f3c9a52-7d3e-4b1a-9c4e-2a8b6d0e1f37"
 
 
 def _spec(name: str = "support-chat", **keys: Any) -> EndpointSpec:
@@ -88,3 +92,51 @@ def test_an_unknown_principal_is_an_error_naming_endpoint_file_and_what_to_check
     assert "PUT" in text and "400" in text and "support-app" in text
     assert str(spec.source) in text
     assert "application id" in caught.value.hint and "validate" not in caught.value.hint
+
+
+APP = "0b9f7a3e-1111-4222-8333-444455556666"
+"""servingops' own service principal (OAuth M2M client id = application id)."""
+APP_SECRET = "sp-sentinel-secret-91"
+
+
+def test_adopting_an_endpoint_never_drops_servingops_own_entry(tmp_path: Path) -> None:
+    """terraform-provider-databricks#2165: a PUT without the caller's entry removes the
+    caller's CAN_MANAGE. Keeping the *creator* covers endpoints servingops created, not
+    an adopted one that someone else created and granted servingops' service principal:
+    the PUT dropped that grant (here: the smoke query as the SP got 403; on a workspace,
+    every later update is 403 too). Now it is refused before any write, with the entry
+    to add as the hint."""
+    with running_plane(
+        tmp_path,
+        settle_seconds=0,
+        pt_settle_seconds=0,
+        client_id=APP,
+        client_secret=APP_SECRET,
+        service_principals=(SP, APP),
+    ) as plane:
+        admin = plane.client()
+        raw = {k: v for k, v in dict(SPECS["support-chat"].raw).items() if k != "permissions"}
+        admin.post(
+            "/api/2.0/serving-endpoints", json=rest.create_body(EndpointSpec.from_mapping(raw))
+        ).raise_for_status()
+        endpoint_id = admin.get("/api/2.0/serving-endpoints/support-chat").json()["id"]
+        grant = {"service_principal_name": APP, "permission_level": "CAN_MANAGE"}
+        acl_path = f"/api/2.0/permissions/serving-endpoints/{endpoint_id}"
+        admin.put(acl_path, json={"access_control_list": [grant]}).raise_for_status()
+        with ControlPlaneClient.from_env(
+            host=plane.url, client_id=APP, client_secret=APP_SECRET, env={}
+        ) as client:
+            rec = Reconciler(client, plane.url, adopt=True)
+            admin.delete("/__plane/stats")
+            with pytest.raises(ToolError) as caught:
+                rec.create(_spec(adopt=True))
+        stats = admin.get("/__plane/stats").json()["requests"]
+        assert not [k for k in stats if k.split()[0] != "GET" and "/api/2.0/serving" in k]
+        assert not [k for k in stats if k.startswith("PUT /api/2.0/permissions")]
+        kept = admin.get(acl_path).json()["access_control_list"]
+        assert any(e.get("service_principal_name") == APP for e in kept)
+        text = str(caught.value)
+        assert APP in text and "support-chat" in text
+        assert f"service_principal_name: {APP}" in caught.value.hint
+        assert APP_SECRET not in text
+        admin.close()
