@@ -129,7 +129,7 @@ def test_a_principal_added_by_hand_is_drift_that_names_it(env: Env) -> None:
     preview = env.cli("preview", "--refresh", "--expect-no-changes")
     assert preview.returncode != 0, preview.stdout
     drift = env.servingops("drift", str(env.endpoints))
-    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert drift.returncode == 2, drift.stdout + drift.stderr  # exit 2: drift (issue 14)
     assert "- permissions[user_name:ana@example.com] (was 'CAN_QUERY')" in drift.stdout
 
     env.stack.refresh(on_output=lambda _line: None)
