@@ -98,18 +98,20 @@ def smoke(args: argparse.Namespace) -> int:
         runs = run_smoke_all(client, specs, jobs=args.jobs, timeout_s=args.timeout)
     outcomes = [o for run in runs for o in run]
     sources = {s.name: s.source for s in specs}
-    for spec in specs:
-        if spec.switched_off:
-            print(f"skip {for_text(spec.name)}: {SWITCHED_OFF}")
+    skipped = [spec.name for spec in specs if spec.switched_off]
+    for name in skipped:
+        print(f"skip {for_text(name)}: {SWITCHED_OFF}")
     sys.stdout.write(smokereport.FORMATS[args.format](outcomes, sources))
     if args.junit:
-        _write_junit(args.junit, outcomes, time.monotonic() - started)
+        _write_junit(args.junit, outcomes, time.monotonic() - started, skipped)
     return CHECK.findings if any(not o.ok for o in outcomes) else CHECK.ok
 
 
-def _write_junit(path: str, outcomes: list[SmokeOutcome], elapsed_s: float) -> None:
+def _write_junit(
+    path: str, outcomes: list[SmokeOutcome], elapsed_s: float, skipped: list[str]
+) -> None:
     try:
-        smokereport.write_junit(path, outcomes, elapsed_s)
+        smokereport.write_junit(path, outcomes, elapsed_s, skipped=skipped)
     except OSError as err:
         raise ToolError(
             f"cannot write the JUnit report {path}: {err.strerror or err}",

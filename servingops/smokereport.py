@@ -4,9 +4,10 @@ Every format has one entry per smoke query: the endpoint's route, and each serve
 entity when the file says ``per_entity``. The JUnit file (``--junit FILE``) has one
 ``<testcase>`` per query (``classname`` the endpoint, ``name`` ``route`` or the
 entity, ``time`` the latency in seconds) with a ``<failure>`` holding the problem and
-the body excerpt; it is written with ``xml.etree`` (which escapes ``& < > "``) after
-characters XML 1.0 forbids even as references (C0 controls but tab/LF/CR, lone
-surrogates, U+FFFE/U+FFFF; e.g. an ANSI escape in an upstream error) are replaced
+the body excerpt, and a ``<skipped>`` one per switched-off endpoint; it is written
+with ``xml.etree`` (which escapes ``& < > "``) after characters XML 1.0 forbids even
+as references (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF; e.g. an
+ANSI escape in an upstream error) are replaced
 with ``\\xNN``-style text.
 """
 
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from servingops.escape import for_github_lines, for_github_property, for_text
+from servingops.model.endpoint import SWITCHED_OFF
 from servingops.smoke import SmokeOutcome
 
 __all__ = ["FORMATS", "format_github", "format_text", "junit_xml", "write_junit"]
@@ -55,16 +57,25 @@ FORMATS: dict[str, Callable[[list[SmokeOutcome], dict[str, str]], str]] = {
 }
 
 
-def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
+def junit_xml(
+    outcomes: list[SmokeOutcome], elapsed_s: float = 0.0, *, skipped: Sequence[str] = ()
+) -> bytes:
     """A JUnit XML document (UTF-8 bytes): one ``<testsuite>``, one ``<testcase>`` per query.
 
     ``elapsed_s`` is the wall-clock time of the whole run (the suite's ``time``).
+    ``skipped``: endpoints whose file switches them off (a rate limit of 0), each a
+    ``<testcase name="route">`` with ``<skipped>`` saying why.
     """
     failures = sum(not o.ok for o in outcomes)
-    attrs = {"name": SUITE, "tests": str(len(outcomes)), "failures": str(failures)}
+    tests = str(len(outcomes) + len(skipped))
+    attrs = {"name": SUITE, "tests": tests, "failures": str(failures)}
     root = ET.Element("testsuites", {**attrs, "errors": "0", "time": _seconds(elapsed_s)})
-    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0", "skipped": "0"})
+    suite = ET.SubElement(root, "testsuite", {**attrs, "errors": "0"})
+    suite.set("skipped", str(len(skipped)))
     suite.set("time", _seconds(elapsed_s))
+    for name in skipped:
+        case = ET.SubElement(suite, "testcase", {"classname": _xml_text(name), "name": "route"})
+        ET.SubElement(case, "skipped", {"message": SWITCHED_OFF})
     for o in outcomes:
         case = ET.SubElement(
             suite,
@@ -83,9 +94,15 @@ def junit_xml(outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> bytes:
     return document + b"\n"
 
 
-def write_junit(path: str | Path, outcomes: list[SmokeOutcome], elapsed_s: float = 0.0) -> None:
+def write_junit(
+    path: str | Path,
+    outcomes: list[SmokeOutcome],
+    elapsed_s: float = 0.0,
+    *,
+    skipped: Sequence[str] = (),
+) -> None:
     """Write ``junit_xml`` to ``path`` (replaced whole; the folder must exist)."""
-    Path(path).write_bytes(junit_xml(outcomes, elapsed_s))
+    Path(path).write_bytes(junit_xml(outcomes, elapsed_s, skipped=skipped))
 
 
 def _xml_text(text: str) -> str:
