@@ -203,18 +203,27 @@ def rule_pay_per_token(ctx: Ctx) -> None:
     name = ctx.data["name"]
     known = ctx.catalogue.pay_per_token
     if name not in known:
-        ctx.error(
-            ("name",),
-            f"'{name}' is not a known pay-per-token endpoint",
-            "pay-per-token",
-            "known: " + ", ".join(sorted(known)),
-        )
+        _unknown_pay_per_token(ctx, name, sorted(known))
     elif known[name]["task"] != ctx.data["task"]:
         ctx.error(
             ("task",),
             f"'{name}' serves {known[name]['task']}, not {ctx.data['task']}",
             "pay-per-token",
         )
+
+
+def _unknown_pay_per_token(ctx: Ctx, name: str, known: list[str]) -> None:
+    """A warning, not an error: new ``databricks-*`` endpoints appear monthly, like new
+    foundation models (issue 10), and ``up`` checks that the endpoint exists anyway."""
+    ctx.warn(
+        ("name",),
+        f"'{name}' is not in the catalogue's pay-per-token endpoints (as of "
+        f"{ctx.catalogue.as_of}); new ones appear monthly, so its task is unchecked",
+        "pay-per-token",
+        "if it is new, add it under pay_per_token in servingcatalogue/models.yaml (task) and "
+        "bump as_of (`up` checks that it exists); `validate --strict` makes this an error; "
+        "known: " + ", ".join(known),
+    )
 
 
 def rule_rate_limits(ctx: Ctx) -> None:
