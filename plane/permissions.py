@@ -20,7 +20,7 @@ def default_acl(creator: str) -> list[dict[str, str]]:
     """The ACL of a new endpoint: its creator can manage it (a user is named by e-mail,
     a service principal by its application id)."""
     kind = "user_name" if "@" in creator else "service_principal_name"
-    return [{"kind": kind, "principal": creator, "level": "CAN_MANAGE"}]
+    return [{"kind": kind, "principal": canonical(kind, creator), "level": "CAN_MANAGE"}]
 
 
 def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[dict[str, str]]:

@@ -48,3 +48,11 @@ def test_lowering_the_admins_group_is_400(api):
         "INVALID_PARAMETER_VALUE",
         "Cannot change permissions for group 'admins' to CAN_QUERY.",
     )
+
+
+def test_a_creator_in_mixed_case_is_listed_lowercased(make_api):
+    api = make_api(user_name="Plane-Admin@Example.com")
+    endpoint_id = api.post(API, chat_endpoint()).json()["id"]
+    api.clock.advance(1)
+    acl = api.get(f"{PERMS}/{endpoint_id}").json()["access_control_list"]
+    assert {"user_name": "plane-admin@example.com"}.items() <= acl[0].items()
