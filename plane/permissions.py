@@ -20,7 +20,7 @@ def default_acl(creator: str) -> list[dict[str, str]]:
     """The ACL of a new endpoint: its creator can manage it (a user is named by e-mail,
     a service principal by its application id)."""
     kind = "user_name" if "@" in creator else "service_principal_name"
-    return [{"kind": kind, "principal": creator, "level": "CAN_MANAGE"}]
+    return [{"kind": kind, "principal": canonical(kind, creator), "level": "CAN_MANAGE"}]
 
 
 def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[dict[str, str]]:
@@ -40,18 +40,40 @@ def check_acl(body: dict[str, Any], path: str = "access_control_list") -> list[d
             tuple(LEVELS),
             f"{epath}.permission_level",
         )
-        out.append({"kind": kinds[0], "principal": str(entry[kinds[0]]), "level": str(level)})
+        principal = canonical(kinds[0], str(entry[kinds[0]]))
+        out.append({"kind": kinds[0], "principal": principal, "level": str(level)})
     return out
 
 
+def canonical(kind: str, principal: str) -> str:
+    """A principal as the real service stores and answers it: user e-mails and service
+    principal application ids lowercased (they are case-insensitive; see
+    terraform-provider-databricks#5183), group names as given."""
+    return principal if kind == "group_name" else principal.lower()
+
+
 def check_principals(acl: list[dict[str, str]], directory: Directory) -> None:
-    """400 ``INVALID_PARAMETER_VALUE`` for an entry naming a principal nobody has."""
+    """400 ``INVALID_PARAMETER_VALUE`` for an entry naming a principal nobody has, or
+    lowering the ``admins`` group (it inherits CAN_MANAGE; terraform-provider-databricks
+    #3111 quotes the service's message)."""
     for entry in acl:
+        if _lowers_admins(entry):
+            raise InvalidParameter(
+                f"Cannot change permissions for group '{ADMINS}' to {entry['level']}."
+            )
         if not directory.exists(entry["kind"], entry["principal"]):
             raise InvalidParameter(
                 f"Principal: {entry['kind']} '{entry['principal']}' does not exist in this "
                 "workspace."
             )
+
+
+def _lowers_admins(entry: dict[str, str]) -> bool:
+    return (
+        entry["kind"] == "group_name"
+        and entry["principal"] == ADMINS
+        and (entry["level"] != "CAN_MANAGE")
+    )
 
 
 QUERY_LEVELS = ("CAN_QUERY", "CAN_MANAGE")
@@ -74,7 +96,7 @@ def check_can_query(
 def _names(entry: dict[str, str], principal: str, directory: Directory) -> bool:
     if entry["kind"] == "group_name":
         return directory.is_member(principal, entry["principal"])
-    return entry["principal"] == principal
+    return entry["principal"] == principal.lower()
 
 
 def merge_acl(current: list[dict[str, str]], changes: list[dict[str, str]]) -> list[dict[str, str]]:

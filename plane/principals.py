@@ -9,7 +9,7 @@ through a group. Workspace admins (the ``admins`` group) can manage every endpoi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from plane.settings import PlaneSettings
@@ -20,7 +20,8 @@ USERS = "users"
 
 @dataclass(frozen=True)
 class Directory:
-    """Who exists: principal names by kind, and group name -> member names."""
+    """Who exists: principal names by kind, and group name -> member names (user e-mails
+    and application ids lowercased: they ignore case)."""
 
     users: frozenset[str]
     service_principals: frozenset[str]
@@ -30,10 +31,10 @@ class Directory:
     def from_settings(cls, settings: PlaneSettings) -> Directory:
         """The seeded principals plus the plane's own: the start token's user (an admin)
         and the OAuth client (a service principal)."""
-        users = frozenset({*settings.users, settings.user_name})
-        sps = frozenset({*settings.service_principals, *filter(None, [settings.client_id])})
-        groups = {name: frozenset(members) for name, members in settings.groups.items()}
-        groups[ADMINS] = groups.get(ADMINS, frozenset()) | {settings.user_name}
+        users = _lower({*settings.users, settings.user_name})
+        sps = _lower({*settings.service_principals, *filter(None, [settings.client_id])})
+        groups = {name: _lower(members) for name, members in settings.groups.items()}
+        groups[ADMINS] = groups.get(ADMINS, frozenset()) | _lower([settings.user_name])
         groups[USERS] = users | sps
         return cls(users, sps, groups)
 
@@ -42,13 +43,18 @@ class Directory:
         ``service_principal_name``) has that name."""
         match kind:
             case "user_name":
-                return name in self.users
+                return name.lower() in self.users
             case "service_principal_name":
-                return name in self.service_principals
+                return name.lower() in self.service_principals
             case "group_name":
                 return name in self.groups
         return False
 
     def is_member(self, principal: str, group: str) -> bool:
         """True when ``principal`` belongs to ``group``."""
-        return principal in self.groups.get(group, frozenset())
+        return principal.lower() in self.groups.get(group, frozenset())
+
+
+def _lower(names: Iterable[str]) -> frozenset[str]:
+    """User e-mails and application ids ignore case: kept lowercased."""
+    return frozenset(name.lower() for name in names)

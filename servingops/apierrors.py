@@ -73,6 +73,12 @@ _PERMISSION_HINT = (
 )
 _THROTTLE_HINT = "throttled: retry later, or raise the endpoint's rate limits"
 _PAYLOAD_HINT = "the control plane rejected the payload: run `servingops validate` on the file"
+_ACL_OP = "set_permissions"
+_PRINCIPAL_HINT = (
+    "a principal in the file's `permissions` is not in this workspace (or a level is "
+    "unknown): users by e-mail, groups by display name, service principals by application "
+    "id (a UUID, not the display name)"
+)
 _BUSY_HINT = "another config update is still running: wait for it to finish, then retry"
 _TRANSIENT_HINT = "a transient control-plane failure: retry later; if it persists, check status"
 _REFUSED_HINT = "the control plane refused the request: check DATABRICKS_HOST and the payload"
@@ -88,6 +94,7 @@ ERROR_TABLE: tuple[ErrorRule, ...] = tuple(ErrorRule(*row) for row in (
     (None,             "UNAUTHENTICATED",          Unauthenticated,   _AUTH_HINT),
     (None,             "PERMISSION_DENIED",        PermissionDenied,  _PERMISSION_HINT),
     (None,             "REQUEST_LIMIT_EXCEEDED",   RateLimited,       _THROTTLE_HINT),
+    (_s(400),          None,                       BadRequest,        _PRINCIPAL_HINT, _ACL_OP),
     (_s(400),          None,                       BadRequest,        _PAYLOAD_HINT),
     (_s(401),          None,                       Unauthenticated,   _AUTH_HINT),
     (_s(403),          None,                       PermissionDenied,  _PERMISSION_HINT),

@@ -31,7 +31,7 @@ from servingops.exitcodes import CHECK, INIT, INTERRUPTED, TOP_LEVEL, VALIDATE, 
 from servingops.export import export_live, to_yaml
 from servingops.init import init_project
 from servingops.loader import check_document, load_endpoints
-from servingops.model.endpoint import SWITCHED_OFF, EndpointSpec
+from servingops.model.endpoint import EndpointSpec
 from servingops.plan import compare_specs, plan_endpoints
 from servingops.policy import apply_policy
 from servingops.pool import DEFAULT_READ_JOBS, DEFAULT_SMOKE_JOBS, MAX_JOBS
@@ -99,9 +99,6 @@ def smoke(args: argparse.Namespace) -> int:
         runs = run_smoke_all(client, specs, jobs=args.jobs, timeout_s=args.timeout)
     outcomes = [o for run in runs for o in run]
     sources = {s.name: s.source for s in specs}
-    for spec in specs:
-        if spec.switched_off:
-            print(f"skip {for_text(spec.name)}: {SWITCHED_OFF}")
     sys.stdout.write(smokereport.FORMATS[args.format](outcomes, sources))
     if args.junit:
         _write_junit(args.junit, outcomes, time.monotonic() - started)

@@ -353,16 +353,26 @@ class ControlPlaneClient:
         call = _Call("patch_telemetry", "PATCH", path, name, wait_conflict=True)
         return self._json(call, json=body)
 
-    def get_permissions(self, endpoint_id: str) -> dict[str, Any]:
-        """GET /permissions/serving-endpoints/{id}: the ACL (keyed by endpoint id, not name)."""
+    def get_permissions(self, endpoint_id: str, *, name: str = "") -> dict[str, Any]:
+        """GET /permissions/serving-endpoints/{id}: the ACL (keyed by endpoint id, not name).
+        ``name``: the endpoint's name, for error messages (the id when not given)."""
         path = f"/api/2.0/permissions/serving-endpoints/{_quote(endpoint_id)}"
-        return self._json(_Call("get_permissions", "GET", path, endpoint_id))
+        return self._json(_Call("get_permissions", "GET", path, name or endpoint_id))
 
-    def set_permissions(self, endpoint_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def current_user(self) -> dict[str, Any]:
+        """GET /preview/scim/v2/Me: who the credentials are (a SCIM ``User``; a service
+        principal's ``userName`` is its application id)."""
+        return self._json(_Call("current_user", "GET", "/api/2.0/preview/scim/v2/Me"))
+
+    def set_permissions(
+        self, endpoint_id: str, body: Mapping[str, Any], *, name: str = ""
+    ) -> dict[str, Any]:
         """PUT /permissions/serving-endpoints/{id}: replace the direct ACL entries with
-        ``body`` (``{access_control_list: [...]}``); answers the new ACL."""
+        ``body`` (``{access_control_list: [...]}``); answers the new ACL. ``name``: the
+        endpoint's name, for error messages. A 400 (unknown principal or level) is a
+        ``BadRequest`` whose hint says how principals are named."""
         path = f"/api/2.0/permissions/serving-endpoints/{_quote(endpoint_id)}"
-        call = _Call("set_permissions", "PUT", path, endpoint_id, wait_conflict=True)
+        call = _Call("set_permissions", "PUT", path, name or endpoint_id, wait_conflict=True)
         return self._json(call, json=dict(body))
 
     def query_endpoint(

@@ -211,11 +211,12 @@ def _notifications(
 def _permissions(current: EndpointState, want: Mapping[str, str] | None) -> list[FieldChange]:
     if want is None:
         return []
-    named = {key.partition(":")[2] for key in want}
+    creator = (current.creator or "").lower()  # keys hold e-mails and ids lowercased
+    named = {key.partition(":")[2].lower() for key in want}
     live = {
         key: level
         for key, level in (current.permissions or {}).items()
-        if key.partition(":")[2] != current.creator or current.creator in named
+        if key.partition(":")[2].lower() != creator or creator in named
     }
     return [
         FieldChange(f"permissions[{key}]", live.get(key), want.get(key), ChangeGroup.PERMISSIONS)

@@ -15,7 +15,7 @@ import yaml
 
 from servingcatalogue import Catalogue
 from servingops.errors import PermissionDenied
-from servingops.model.rest import file_from_detail
+from servingops.model.rest import endpoint_id, file_from_detail
 
 MODELINE = "# yaml-language-server: $schema=../schemas/endpoint.schema.json\n"
 
@@ -30,7 +30,7 @@ def export_live(client: Any, name: str, catalogue: Catalogue) -> dict[str, Any]:
     acl = None
     if name not in catalogue.pay_per_token:  # references never manage their ACL
         try:
-            acl = client.get_permissions(str(detail.get("id") or ""))
+            acl = client.get_permissions(endpoint_id(detail), name=name)
         except PermissionDenied:
             acl = None
     return export_endpoint(detail, catalogue, acl)

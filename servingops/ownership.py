@@ -14,16 +14,19 @@ have them (Terraform and bundles answer "already exists" until an explicit impor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from servingops.errors import ToolError
+from servingops.errors import ConfigError, ToolError
 from servingops.model.endpoint import EndpointSpec
+from servingops.model.kinds import PermissionLevel, PrincipalKind
 from servingops.model.rest import OWNER_TAG, owner_of
 
 __all__ = [
     "NotOurs",
     "WorkspaceMismatch",
+    "check_caller_kept",
+    "check_creator_keeps_manage",
     "check_delete",
     "check_takeover",
     "check_update",
@@ -75,6 +78,47 @@ def check_update(spec: EndpointSpec, detail: Mapping[str, Any]) -> None:
             "refusing to change it",
             hint=f"remove it from this stack, or set adopt: true in {spec.source or 'its file'}",
         )
+
+
+def check_creator_keeps_manage(spec: EndpointSpec, creator: str | None) -> None:
+    """Refuse (``ConfigError``) a file whose ``permissions`` name the endpoint's
+    ``creator`` below ``CAN_MANAGE``.
+
+    The creator is the identity servingops runs as; a PUT with it at ``CAN_QUERY`` drops
+    servingops' own right to update, re-permission, roll back or delete the endpoint (the
+    next call is 403). terraform-provider-databricks refuses the same ("it is not possible
+    to decrease administrative permissions for the current user"). Called before any write.
+    """
+    for entry in spec.permissions or ():
+        if creator and entry.names(creator) and entry.level is not PermissionLevel.CAN_MANAGE:
+            raise ConfigError(
+                f"endpoint '{spec.name}': permissions in {spec.source or 'its file'} give its "
+                f"creator {entry.kind.value} '{entry.principal}' {entry.level.value}; servingops "
+                "runs as the creator and would lose CAN_MANAGE on its own endpoint",
+                hint="leave the creator out of permissions (it keeps CAN_MANAGE) or give it "
+                "CAN_MANAGE",
+            )
+
+
+def check_caller_kept(spec: EndpointSpec, caller: str, removed: Iterable[str]) -> None:
+    """Refuse (``ConfigError``) a permissions write that would remove the ``caller``'s own
+    entry (``removed``: ``EndpointState.permissions`` keys the PUT drops).
+
+    The PUT keeps the creator's CAN_MANAGE, which is servingops' own on the endpoints it
+    creates. An adopted endpoint was created by someone else: servingops' grant there is
+    a direct entry like any other, and dropping it locks servingops out
+    (terraform-provider-databricks#2165: the provider re-adds the caller). Called before
+    any write.
+    """
+    for key in removed:
+        kind, _, principal = key.partition(":")
+        if caller and principal == PrincipalKind(kind).canonical(caller):
+            raise ConfigError(
+                f"endpoint '{spec.name}': permissions in {spec.source or 'its file'} leave out "
+                f"{kind} '{caller}', the identity servingops runs as; the write would remove "
+                "its own access to the endpoint",
+                hint=f"add `- {{level: CAN_MANAGE, {kind}: {caller}}}` to permissions",
+            )
 
 
 def check_delete(spec: EndpointSpec, detail: Mapping[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from servingops.diff import diff_endpoint
 from servingops.model.endpoint import EndpointSpec
-from servingops.model.rest import live_state
+from servingops.model.rest import endpoint_id, live_state
 from servingops.model.state import desired_state
 from servingops.pool import DEFAULT_READ_JOBS, bounded_map
 from servingops.review import EndpointChanges
@@ -31,7 +31,7 @@ def _plan(client: Any, spec: EndpointSpec) -> EndpointChanges:
         return EndpointChanges(spec.name, "create")
     acl = None
     if spec.permissions is not None:  # the ACL is read only when the file manages it
-        acl = client.get_permissions(str(detail.get("id") or ""))
+        acl = client.get_permissions(endpoint_id(detail), name=spec.name)
     changes = diff_endpoint(live_state(detail, acl=acl), desired_state(spec))
     item = EndpointChanges.from_changes(spec.name, changes)
     version = (detail.get("config") or {}).get("config_version")

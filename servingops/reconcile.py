@@ -27,14 +27,21 @@ from typing import Any, assert_never
 
 from servingops.clock import Clock, RealClock
 from servingops.diff import FieldChange, changed_groups, diff_endpoint
-from servingops.errors import NotFound, SmokeFailed, ToolError, UpdateFailed
+from servingops.errors import BadRequest, NotFound, SmokeFailed, ToolError, UpdateFailed
 from servingops.model import rest
 from servingops.model.endpoint import SWITCHED_OFF, AiGateway, EndpointSpec
 from servingops.model.kinds import APPLY_ORDER, ChangeGroup, OnFailure
 from servingops.model.pulumi_inputs import PreviousSpec
 from servingops.model.state import EndpointState, desired_state
 from servingops.outputs import endpoint_outputs, smoke_record, utc_now
-from servingops.ownership import check_delete, check_takeover, check_update, check_workspace
+from servingops.ownership import (
+    check_caller_kept,
+    check_creator_keeps_manage,
+    check_delete,
+    check_takeover,
+    check_update,
+    check_workspace,
+)
 from servingops.redact import secret_values
 from servingops.smoke import raise_on_failure, run_smoke
 from servingops.waiter import default_deadline, describe_state, wait_until_settled
@@ -65,7 +72,7 @@ class Reconciler:
 
     def outputs(self, spec: EndpointSpec, detail: dict[str, Any]) -> dict[str, Any]:
         """The Pulumi outputs after a write whose smoke check passed."""
-        acl = self._acl(detail) if spec.permissions is not None else None
+        acl = self._acl(spec.name, detail) if spec.permissions is not None else None
         out = endpoint_outputs(self.host, spec.name, detail, desired_state(spec), acl)
         out["workspace_id"] = self.client.workspace()
         if spec.switched_off:
@@ -121,7 +128,7 @@ class Reconciler:
             return None
         managed = previous is not None and previous.permissions is not None
         out = endpoint_outputs(
-            self.host, name, detail, previous, self._acl(detail) if managed else None
+            self.host, name, detail, previous, self._acl(name, detail) if managed else None
         )
         return {**out, "workspace_id": self.client.workspace()}
 
@@ -182,10 +189,14 @@ class Reconciler:
         self, spec: EndpointSpec, detail: dict[str, Any], record: EndpointState | None
     ) -> list[FieldChange]:
         """Changes from the live endpoint to ``spec`` (write-only compared to ``record``),
-        plus the ownership tag, and the config again after a failed update."""
-        acl = self._acl(detail) if spec.permissions is not None else None
-        live = rest.live_state(detail, previous=record, acl=acl)
-        changes = diff_endpoint(live, desired_state(spec))
+        plus the ownership tag, and the config again after a failed update. Refuses a
+        file that would take the creator's CAN_MANAGE away, or drop the caller's own
+        entry (before anything is written)."""
+        check_creator_keeps_manage(spec, rest.creator_of(detail))
+        acl = self._acl(spec.name, detail) if spec.permissions is not None else None
+        live, desired = rest.live_state(detail, previous=record, acl=acl), desired_state(spec)
+        changes = diff_endpoint(live, desired)
+        self._check_caller_kept(spec, live, desired)
         if spec.owner is not None and rest.owner_of(detail) != spec.owner:
             path = f"tags.{rest.OWNER_TAG}"
             changes.append(FieldChange(path, rest.owner_of(detail), spec.owner, ChangeGroup.TAGS))
@@ -218,8 +229,7 @@ class Reconciler:
                 self.log(
                     f"{spec.name}: setting permissions ({len(spec.permissions or ())} declared)"
                 )
-                body = rest.permissions_body(spec, detail.get("creator"))
-                self.client.set_permissions(str(detail.get("id") or ""), body)
+                self._put_permissions(spec, detail)
             case ChangeGroup.REPLACE:
                 raise ToolError(f"{spec.name}: a replacement cannot be applied as an update")
             case _:
@@ -249,9 +259,34 @@ class Reconciler:
         else:
             self.client.update_config(spec.name, rest.config_body(spec))
 
-    def _acl(self, detail: dict[str, Any]) -> dict[str, Any]:
+    def _check_caller_kept(
+        self, spec: EndpointSpec, live: EndpointState, desired: EndpointState
+    ) -> None:
+        """Refuse a PUT that would drop servingops' own entry (``ownership.check_caller_kept``);
+        asks who the caller is only when the PUT would remove a direct entry."""
+        if desired.permissions is None or live.permissions is None:
+            return
+        creator = (live.creator or "").lower()
+        removed = [
+            key
+            for key in set(live.permissions) - set(desired.permissions)
+            if key.partition(":")[2] != creator  # the PUT keeps the creator's entry
+        ]
+        if removed:
+            check_caller_kept(spec, rest.user_name_of(self.client.current_user()), removed)
+
+    def _put_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:
+        """One PUT of the declared ACL by the endpoint's id; a refusal names the file."""
+        body = rest.permissions_body(spec, rest.creator_of(detail))
+        try:
+            self.client.set_permissions(rest.endpoint_id(detail), body, name=spec.name)
+        except BadRequest as err:
+            err.message += f"\n  permissions are declared in {spec.source or 'its file'}"
+            raise
+
+    def _acl(self, name: str, detail: dict[str, Any]) -> dict[str, Any]:
         """The endpoint's ACL, read by its id (the Permissions API is id-keyed)."""
-        answer: dict[str, Any] = self.client.get_permissions(str(detail.get("id") or ""))
+        answer: dict[str, Any] = self.client.get_permissions(rest.endpoint_id(detail), name=name)
         return answer
 
     def _sync_permissions(self, spec: EndpointSpec, detail: dict[str, Any]) -> None:

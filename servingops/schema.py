@@ -163,6 +163,11 @@ def _render_additional(err: ValidationError, path: Path) -> Iterator[Finding]:
 def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
     if key == "task" and "external_model" in path:
         return "task is set once, at the top level of the file (one task per endpoint)"
+    if key == "permissions" and not path and "served_entities" not in allowed:
+        return (  # bundles users move their blocks over (databricks/cli#4367: "unknown")
+            "a pay-per-token reference does not manage its ACL (the databricks-* endpoint is "
+            "the workspace's): remove the key; allowed keys here: " + ", ".join(allowed)
+        )
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"

@@ -43,7 +43,7 @@ from servingops.errors import (
     ToolError,
     UnreadableAnswer,
 )
-from servingops.model.endpoint import EndpointSpec, SmokeSpec
+from servingops.model.endpoint import SWITCHED_OFF, EndpointSpec, SmokeSpec
 from servingops.pool import DEFAULT_SMOKE_JOBS, bounded_map
 from servingops.redact import redact_text, secret_values
 
@@ -245,8 +245,15 @@ def run_smoke_all(
     timeout_s: float | None = None,
 ) -> list[list[SmokeOutcome]]:
     """``run_smoke`` for every spec, at most ``jobs`` endpoints at a time (one client,
-    shared): the outcomes of each spec, in the order of ``specs``."""
-    return bounded_map(lambda spec: run_smoke(client, spec, timeout_s=timeout_s), specs, jobs)
+    shared): the outcomes of each spec, in the order of ``specs``. An endpoint its file
+    switches off (``EndpointSpec.switched_off``) is one skipped outcome, nothing sent."""
+
+    def one(spec: EndpointSpec) -> list[SmokeOutcome]:
+        if spec.switched_off and spec.smoke.enabled:
+            return [SmokeOutcome(spec.name, None, 0, 0.0, "", tries=0, skipped=SWITCHED_OFF)]
+        return run_smoke(client, spec, timeout_s=timeout_s)
+
+    return bounded_map(one, specs, jobs)
 
 
 def _clock_of(client: Querier) -> Clock:

@@ -245,8 +245,13 @@ class Permission:
 
     @property
     def key(self) -> str:
-        """``<kind>:<principal>`` (``group_name:ml-team``): who, as one comparable string."""
-        return f"{self.kind.value}:{self.principal}"
+        """``<kind>:<principal>`` (``group_name:ml-team``): who, as one comparable string
+        (``PrincipalKind.key``: e-mails and application ids lowercased)."""
+        return self.kind.key(self.principal)
+
+    def names(self, principal: str) -> bool:
+        """True when this entry is for ``principal`` (e-mails and ids ignoring case)."""
+        return self.kind.canonical(self.principal) == self.kind.canonical(principal)
 
     def to_mapping(self) -> dict[str, str]:
         """The file's entry: ``{level, <kind>: principal}``."""

@@ -78,6 +78,18 @@ class PrincipalKind(StrEnum):
     GROUP = "group_name"
     SERVICE_PRINCIPAL = "service_principal_name"
 
+    def canonical(self, principal: str) -> str:
+        """``principal`` as the Permissions API answers it: user e-mails and service
+        principal application ids are case-insensitive and come back lowercased
+        (terraform-provider-databricks#5183, fixed in #5757 the same way); group names
+        keep their case."""
+        return principal if self is PrincipalKind.GROUP else principal.lower()
+
+    def key(self, principal: str) -> str:
+        """``<kind>:<principal>`` (``group_name:ml-team``), ``principal`` canonical: who,
+        as one comparable string (the key of ``EndpointState.permissions``)."""
+        return f"{self.value}:{self.canonical(principal)}"
+
 
 class OnFailure(StrEnum):
     """What a failed smoke check does after an update (``smoke.on_failure``)."""

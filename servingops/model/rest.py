@@ -29,6 +29,8 @@ __all__ = [
     "acl_from_api",
     "config_body",
     "create_body",
+    "creator_of",
+    "endpoint_id",
     "gateway_body",
     "live_state",
     "notifications_body",
@@ -37,6 +39,7 @@ __all__ = [
     "tags_from_api",
     "tags_patch",
     "tags_to_api",
+    "user_name_of",
     "traffic_from_routes",
 ]
 
@@ -101,7 +104,7 @@ def permissions_body(spec: EndpointSpec, creator: str | None) -> dict[str, Any]:
     Inherited entries (workspace ``admins``) cannot be replaced and are never sent.
     """
     declared = list(spec.permissions or ())
-    if creator and all(p.principal != creator for p in declared):
+    if creator and all(not p.names(creator) for p in declared):
         kind = PrincipalKind.USER if "@" in creator else PrincipalKind.SERVICE_PRINCIPAL
         declared.append(Permission(kind, creator, PermissionLevel.CAN_MANAGE))
     return {
@@ -129,7 +132,7 @@ def acl_from_api(answer: Mapping[str, Any] | None) -> dict[str, str] | None:
             if not p.get("inherited")
         ]
         if kind is not None and levels:
-            out[f"{kind.value}:{entry[kind.value]}"] = max(levels, key=_level_rank)
+            out[kind.key(str(entry[kind.value]))] = max(levels, key=_level_rank)
     return out
 
 
@@ -169,6 +172,23 @@ def user_tags(detail: Detail) -> dict[str, str]:
 def owner_of(detail: Detail) -> str | None:
     """The stack named by a live endpoint's ownership tag (None: no tag)."""
     return tags_from_api(detail.get("tags")).get(OWNER_TAG)
+
+
+def endpoint_id(detail: Detail) -> str:
+    """The endpoint's ``id`` (a UUID; the key of the Permissions API), ``""`` when absent."""
+    return str(detail.get("id") or "")
+
+
+def creator_of(detail: Detail) -> str | None:
+    """Who created the endpoint (GET ``creator``: a user's e-mail or a service principal's
+    application id); None when absent."""
+    return str(detail["creator"]) if detail.get("creator") else None
+
+
+def user_name_of(me: Mapping[str, Any]) -> str:
+    """The caller's principal name from a SCIM ``Me`` answer (``userName``: a user's e-mail
+    or a service principal's application id), ``""`` when absent."""
+    return str(me.get("userName") or "")
 
 
 def config_update(detail: Detail) -> str:
@@ -236,7 +256,7 @@ def live_state(
         route_optimized=bool(detail.get("route_optimized")),
         email_notifications=EmailNotifications.from_mapping(detail.get("email_notifications")),
         permissions=acl_from_api(acl),
-        creator=str(detail["creator"]) if detail.get("creator") else None,
+        creator=creator_of(detail),
         write_only=None if previous is None or previous.write_only is None else previous.write_only,
     )
 
@@ -330,7 +350,7 @@ def _file_permissions(acl: Mapping[str, Any] | None, creator: Any) -> list[dict[
     out = []
     for key, level in sorted(direct.items()):
         kind, _, principal = key.partition(":")
-        if principal != creator:
+        if principal != PrincipalKind(kind).canonical(str(creator or "")):
             out.append({"level": level, kind: principal})
     return out or None
 

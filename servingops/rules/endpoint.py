@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from servingops.model.endpoint import default_entity_name
@@ -12,13 +13,15 @@ from servingops.model.fields import (
     URL_PASSWORD,
     is_secret_reference,
 )
-from servingops.model.kinds import PrincipalKind
+from servingops.model.kinds import PermissionLevel, PrincipalKind
 from servingops.model.rest import OWNER_TAG
 from servingops.redact import redact_text, show_value
 from servingops.rules.context import Ctx, entity_name, spaced_reference
 from servingops.schemafile import load_schema
 
 PRINCIPAL_KEYS = tuple(k.value for k in PrincipalKind)
+ADMINS_GROUP = "admins"
+"""The workspace admins group: CAN_MANAGE on every endpoint by inheritance."""
 
 
 def rule_entity_names(ctx: Ctx) -> None:
@@ -205,18 +208,27 @@ def rule_pay_per_token(ctx: Ctx) -> None:
     name = ctx.data["name"]
     known = ctx.catalogue.pay_per_token
     if name not in known:
-        ctx.error(
-            ("name",),
-            f"'{name}' is not a known pay-per-token endpoint",
-            "pay-per-token",
-            "known: " + ", ".join(sorted(known)),
-        )
+        _unknown_pay_per_token(ctx, name, sorted(known))
     elif known[name]["task"] != ctx.data["task"]:
         ctx.error(
             ("task",),
             f"'{name}' serves {known[name]['task']}, not {ctx.data['task']}",
             "pay-per-token",
         )
+
+
+def _unknown_pay_per_token(ctx: Ctx, name: str, known: list[str]) -> None:
+    """A warning, not an error: new ``databricks-*`` endpoints appear monthly, like new
+    foundation models (issue 10), and ``up`` checks that the endpoint exists anyway."""
+    ctx.warn(
+        ("name",),
+        f"'{name}' is not in the catalogue's pay-per-token endpoints (as of "
+        f"{ctx.catalogue.as_of}); new ones appear monthly, so its task is unchecked",
+        "pay-per-token",
+        "if it is new, add it under pay_per_token in servingcatalogue/models.yaml (task) and "
+        "bump as_of (`up` checks that it exists); `validate --strict` makes this an error; "
+        "known: " + ", ".join(known),
+    )
 
 
 def rule_rate_limits(ctx: Ctx) -> None:
@@ -244,9 +256,10 @@ def _warn_switched_off(ctx: Ctx, path: tuple[Any, ...], key: str, principal: Any
 
 
 def rule_permissions(ctx: Ctx) -> None:
-    """Each ``permissions`` entry names exactly one principal, each principal once; a
-    pay-per-token reference does not manage its ACL (the schema refuses the key there)."""
-    seen: dict[tuple[str, str], int] = {}
+    """Each ``permissions`` entry names exactly one principal, each principal once (user
+    e-mails and application ids ignoring case); a pay-per-token reference does not manage
+    its ACL (the schema refuses the key there)."""
+    seen: dict[str, tuple[int, str]] = {}
     for i, entry in enumerate(ctx.data.get("permissions") or []):
         if not isinstance(entry, dict):
             continue
@@ -259,15 +272,63 @@ def rule_permissions(ctx: Ctx) -> None:
                 "use one of user_name, group_name, service_principal_name per entry",
             )
             continue
-        who = (kinds[0], str(entry[kinds[0]]))
-        if who in seen:
-            ctx.error(
-                ("permissions", i, kinds[0]),
-                f"{kinds[0]} '{who[1]}' is listed twice (first at entry {seen[who]})",
-                "permission-duplicate",
-                "give each principal one entry with its highest level",
-            )
-        seen.setdefault(who, i)
+        _duplicate_principal(ctx, i, PrincipalKind(kinds[0]), str(entry[kinds[0]]), seen)
+        if kinds[0] == PrincipalKind.GROUP.value and entry[kinds[0]] == ADMINS_GROUP:
+            _admins_entry(ctx, i, str(entry.get("level")))
+        if kinds[0] == PrincipalKind.SERVICE_PRINCIPAL.value:
+            _application_id(ctx, i, str(entry[kinds[0]]))
+
+
+def _application_id(ctx: Ctx, i: int, name: str) -> None:
+    """``service_principal_name`` is the application id (a UUID), a frequent surprise
+    (databricks-sdk-py#678): a display name is refused by the service as unknown."""
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        ctx.warn(
+            ("permissions", i, PrincipalKind.SERVICE_PRINCIPAL.value),
+            f"service_principal_name '{name}' is not an application id (a UUID): the "
+            "Permissions API names service principals by application id, not display name",
+            "permission-principal-id",
+            "copy the service principal's application id from the workspace admin settings "
+            "(databricks-sdk-py#678)",
+        )
+
+
+def _admins_entry(ctx: Ctx, i: int, level: str) -> None:
+    """Workspace ``admins`` inherit CAN_MANAGE on every endpoint: an entry below it is
+    refused by the Permissions API ("Cannot change permissions for group 'admins'",
+    terraform-provider-databricks#3111), one at CAN_MANAGE changes nothing. Terraform's
+    ``databricks_permissions`` refuses both."""
+    what = "group 'admins' (workspace admins) always has CAN_MANAGE, inherited from "
+    what += "/serving-endpoints/; "
+    hint = "remove the entry: admins cannot be restricted (terraform-provider-databricks "
+    hint += "refuses it too)"
+    if level == PermissionLevel.CAN_MANAGE.value:
+        ctx.warn(("permissions", i), what + "this entry changes nothing", "permission-admins", hint)
+    else:
+        what += f"the Permissions API refuses to lower it to {level}"
+        ctx.error(("permissions", i), what, "permission-admins", hint)
+
+
+def _duplicate_principal(
+    ctx: Ctx, i: int, kind: PrincipalKind, name: str, seen: dict[str, tuple[int, str]]
+) -> None:
+    """An error when entry ``i`` names a principal an earlier entry named (``seen``: key ->
+    (entry, name as written)); the Permissions API compares e-mails and ids ignoring case."""
+    key = kind.key(name)
+    if key in seen:
+        first, written = seen[key]
+        also = (
+            "" if written == name else f", as '{written}'; e-mails and application ids ignore case"
+        )
+        ctx.error(
+            ("permissions", i, kind.value),
+            f"{kind.value} '{name}' is listed twice (first at entry {first}{also})",
+            "permission-duplicate",
+            "give each principal one entry with its highest level",
+        )
+    seen.setdefault(key, (i, name))
 
 
 def rule_inference_table(ctx: Ctx) -> None:

@@ -110,7 +110,7 @@ def test_smoke_skips_a_switched_off_endpoint_with_a_line(
     path.write_text(yaml.safe_dump(raw))
     assert main(["smoke", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "skip support-chat: switched off by a rate limit of 0" in out
+    assert "skip support-chat (route): skipped: switched off by a rate limit of 0" in out
     assert "FAIL" not in out and "ok   " not in out
 
 

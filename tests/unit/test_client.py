@@ -212,6 +212,7 @@ MAPPING_CASES: list[tuple[int, str, str, type[ApiError]]] = [
     (400, "PERMISSION_DENIED", "", PermissionDenied),
     (400, "REQUEST_LIMIT_EXCEEDED", "", RateLimited),
     (400, "INVALID_PARAMETER_VALUE", "", BadRequest),
+    (400, "INVALID_PARAMETER_VALUE", "set_permissions", BadRequest),
     (401, "", "", Unauthenticated),
     (403, "", "", PermissionDenied),
     (404, "", "", NotFound),
