@@ -5,10 +5,12 @@ Resolution order: explicit arguments, then the environment (``DATABRICKS_HOST``,
 machine-to-machine). The first level that names any credential decides; naming both a
 token and client credentials at one level is refused, as the Databricks SDK does.
 
-Nothing here is meant to live long: the Pulumi dynamic provider is pickled into the
-stack state, so credentials and clients are built inside each provider call and never
-stored on the provider. To make a mistake loud rather than a leak, the objects below
-refuse to be pickled, and their secrets are left out of ``repr``.
+Nothing here is stored on the Pulumi dynamic provider (it is pickled into the stack
+state): credentials and clients are built inside each provider call. The one long-lived
+object is an ``OAuthM2M`` token cache, kept per process in ``providers.connection``
+(``shared_auth``) so provider calls share one access token. To make a mistake loud rather
+than a leak, the objects below refuse to be pickled, and their secrets are left out of
+``repr``.
 
 This module never speaks HTTP: the OAuth token request is sent by
 ``servingops.client.ControlPlaneClient`` through the ``TokenFetcher`` it passes in, so
@@ -224,7 +226,12 @@ class OAuthM2M:
 
     POSTs ``grant_type=client_credentials&scope=all-apis`` to ``{host}/oidc/v1/token`` with
     HTTP basic auth, caches the token and fetches a new one shortly before ``expires_in``
-    runs out (a tenth of the lifetime, at most a minute, early).
+    runs out (a tenth of the lifetime, at most a minute, early), timed on ``clock``.
+
+    Safe to share between threads and clients (``providers.connection.shared_auth`` keeps
+    one per process): a stale token is fetched again under a lock, so threads asking at
+    once cause one fetch, not one each (databricks-sdk-py's ``Refreshable`` does the same;
+    its #1460 fixed a token source rebuilt per call that minted a token per request).
     """
 
     host: str
@@ -233,6 +240,9 @@ class OAuthM2M:
     clock: Clock = field(default_factory=RealClock, repr=False)
     _access_token: str | None = field(default=None, init=False, repr=False)
     _refresh_at: float = field(default=float("-inf"), init=False, repr=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @property
     def token_url(self) -> str:
@@ -245,17 +255,31 @@ class OAuthM2M:
 
     def access_token(self, fetch_token: TokenFetcher) -> str:
         """The cached access token, fetched again when stale (the data-plane exchange's
-        ``assertion``)."""
-        if self._access_token is None or self.clock.now() >= self._refresh_at:
-            self._store(
-                fetch_token(self.token_url, self._form(), (self.client_id, self.client_secret))
-            )
-        assert self._access_token is not None
-        return self._access_token
+        ``assertion``). Threads that find it stale wait for one fetch."""
+        token = self._fresh()
+        if token is not None:
+            return token
+        with self._lock:
+            token = self._fresh()  # another thread may have fetched while this one waited
+            if token is None:
+                answer = fetch_token(
+                    self.token_url, self._form(), (self.client_id, self.client_secret)
+                )
+                token = self._store(answer)
+            return token
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the next request fetches a new one)."""
-        self._access_token = None
+    def invalidate(self, stale: str | None = None) -> None:
+        """Forget the cached token (the next request fetches a new one); with ``stale``
+        (the token a 401 answered), only if it is still that token, so threads that got a
+        401 at once drop it once and do not throw away the fresh one another fetched
+        (the refresh storm of apache/iceberg-python#587)."""
+        with self._lock:
+            if stale is None or stale == self._access_token:
+                self._access_token = None
+
+    def _fresh(self) -> str | None:
+        token = self._access_token
+        return token if token is not None and self.clock.now() < self._refresh_at else None
 
     def secrets(self) -> tuple[str, ...]:
         """The client secret and the current access token."""
@@ -264,7 +288,7 @@ class OAuthM2M:
     def _form(self) -> dict[str, str]:
         return {"grant_type": "client_credentials", "scope": OAUTH_SCOPE}
 
-    def _store(self, answer: Mapping[str, Any]) -> None:
+    def _store(self, answer: Mapping[str, Any]) -> str:
         token = answer.get("access_token")
         if not isinstance(token, str) or not token:
             raise UsageError(
@@ -272,8 +296,9 @@ class OAuthM2M:
                 hint="check DATABRICKS_HOST points at a workspace (or the local plane)",
             )
         lifetime = _seconds(answer.get("expires_in"), default=3600.0)
-        self._access_token = token
         self._refresh_at = self.clock.now() + lifetime - min(60.0, lifetime / 10)
+        self._access_token = token
+        return token
 
     def __reduce__(self) -> NoReturn:
         _refuse_pickle(self)

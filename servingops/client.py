@@ -148,6 +148,7 @@ class _Attempts:
     retry_started: float | None = None
     timeout_s: float = 0.0  # the read timeout of the latest attempt, in seconds
     timeout_knob: str = ""  # the setting that chose it, for hints
+    sent_token: str | None = field(default=None, repr=False)  # the bearer token last sent
 
     @property
     def tries(self) -> int:
@@ -524,6 +525,7 @@ class ControlPlaneClient:
             headers["Authorization"] = call.authorization
         elif call.authenticated:
             headers["Authorization"] = self._auth.authorization(self.fetch_oauth_token)
+            attempts.sent_token = headers["Authorization"].removeprefix("Bearer ")
         attempts.timeout_s, attempts.timeout_knob = self._read_timeout(call)
         options = {"timeout": self._timeouts(attempts.timeout_s), **send}
         url = options.pop("url", self.host + call.path)
@@ -589,11 +591,12 @@ class ControlPlaneClient:
         return self._backoff(attempts, None)
 
     def _reauthenticate(self, attempts: _Attempts) -> float | None:
-        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired)."""
+        """Drop a cached OAuth token once after a 401 (it may have been revoked or expired):
+        the token this call sent, so a token another thread fetched since is kept."""
         invalidate = getattr(self._auth, "invalidate", None)
         if invalidate is None:
             return None
-        invalidate()
+        invalidate(attempts.sent_token)
         attempts.reauthenticated = True
         return 0.0
 
