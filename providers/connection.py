@@ -13,12 +13,24 @@ CPU each; issue 13). The cache lives in this module, never on the provider insta
 so it is never pickled into Pulumi state. ``httpx`` is thread-safe for requests, and the
 provider server runs many operations at once on it (``providers.server``).
 
+One OAuth token per process: with OAuth M2M credentials (``clientId``/``clientSecret`` or
+``DATABRICKS_CLIENT_ID``/``SECRET``) ``open_client`` takes its auth from ``shared_auth``,
+one ``servingops.auth.OAuthM2M`` per (host, client id, keyed hash of the secret), so the
+provider's concurrent operations share one access token, fetched once (under a lock) and
+again shortly before it expires or once after a 401, instead of one token request per
+call (the workspace rate-limits its token endpoint). The key holds an HMAC of the secret
+under a per-process random key, never the secret; the cache, like the transports, lives
+in this module and is never pickled.
+
 Heavy modules (httpx, the client) are imported on first use: a program or a preview
 that makes no API call does not load them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -27,8 +39,10 @@ if TYPE_CHECKING:
     import httpx
     from pulumi.dynamic import ConfigureRequest
 
+    from servingops.auth import Auth, Credentials, OAuthM2M
     from servingops.client import ControlPlaneClient
     from servingops.clientsettings import ClientSettings
+    from servingops.clock import Clock
 
 CONFIG_KEYS = {
     "host": "host",
@@ -47,6 +61,11 @@ POOL_CONNECTIONS = 128
 
 _SHARED: dict[ClientSettings, httpx.Client] = {}
 _SHARED_LOCK = threading.Lock()
+_AUTHS: dict[tuple[str, str, str], OAuthM2M] = {}
+"""(host, client id, HMAC-SHA256 of the client secret) → this process's token cache."""
+_SECRET_KEY = os.urandom(32)
+"""This process's HMAC key for ``_AUTHS``: a digest in memory cannot be checked against
+guessed secrets offline."""
 
 
 def settings_from(req: ConfigureRequest) -> dict[str, str]:
@@ -78,22 +97,47 @@ def shared_http(tuning: ClientSettings) -> httpx.Client:
         return http
 
 
+def shared_auth(creds: Credentials, clock: Clock | None = None) -> Auth:
+    """The ``Auth`` for ``creds``: a bearer token as is; for OAuth M2M this process's
+    ``OAuthM2M`` for (host, client id, secret), made on first use (on ``clock``, default
+    the real clock) and reused, so every provider call shares its access token."""
+    from servingops.auth import OAuthM2M, make_auth
+    from servingops.clock import RealClock
+
+    if creds.token or not (creds.client_id and creds.client_secret):
+        return make_auth(creds, clock=clock)
+    digest = hmac.new(_SECRET_KEY, creds.client_secret.encode(), hashlib.sha256).hexdigest()
+    key = (creds.host, creds.client_id, digest)
+    with _SHARED_LOCK:
+        auth = _AUTHS.get(key)
+        if auth is None:
+            secret, clock = creds.client_secret, clock or RealClock()
+            auth = _AUTHS[key] = OAuthM2M(creds.host, creds.client_id, secret, clock)
+        return auth
+
+
 def close_shared() -> None:
-    """Close and forget every shared transport (tests; a process exit needs nothing)."""
+    """Close and forget every shared transport and token cache (tests; a process exit
+    needs nothing)."""
     with _SHARED_LOCK:
         for http in _SHARED.values():
             http.close()
         _SHARED.clear()
+        _AUTHS.clear()
 
 
-def open_client(settings: Mapping[str, str], http: httpx.Client | None) -> ControlPlaneClient:
+def open_client(
+    settings: Mapping[str, str], http: httpx.Client | None, *, clock: Clock | None = None
+) -> ControlPlaneClient:
     """A client for the configured (or environment) workspace.
 
     ``http`` is injected in tests; otherwise the process's shared transport is used (the
-    returned client does not close it). Raises ``UsageError`` for missing credentials and
-    ``ConfigError`` for bad settings (``servingops.auth``, ``servingops.clientsettings``).
+    returned client does not close it). OAuth M2M credentials share this process's token
+    cache (``shared_auth``); ``clock`` (tests) times the client and a new token cache.
+    Raises ``UsageError`` for missing credentials and ``ConfigError`` for bad settings
+    (``servingops.auth``, ``servingops.clientsettings``).
     """
-    from servingops.auth import make_auth, resolve_credentials
+    from servingops.auth import resolve_credentials
     from servingops.client import ControlPlaneClient
     from servingops.clientsettings import ClientSettings, client_settings
 
@@ -101,4 +145,5 @@ def open_client(settings: Mapping[str, str], http: httpx.Client | None) -> Contr
     creds = resolve_credentials(get("host"), get("token"), get("client_id"), get("client_secret"))
     tuning = client_settings(settings, base=ClientSettings.from_env())
     transport = http if http is not None else shared_http(tuning)
-    return ControlPlaneClient(creds.host, make_auth(creds), http=transport, settings=tuning)
+    auth = shared_auth(creds, clock)
+    return ControlPlaneClient(creds.host, auth, http=transport, settings=tuning, clock=clock)

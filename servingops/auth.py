@@ -5,10 +5,12 @@ Resolution order: explicit arguments, then the environment (``DATABRICKS_HOST``,
 machine-to-machine). The first level that names any credential decides; naming both a
 token and client credentials at one level is refused, as the Databricks SDK does.
 
-Nothing here is meant to live long: the Pulumi dynamic provider is pickled into the
-stack state, so credentials and clients are built inside each provider call and never
-stored on the provider. To make a mistake loud rather than a leak, the objects below
-refuse to be pickled, and their secrets are left out of ``repr``.
+Nothing here is stored on the Pulumi dynamic provider (it is pickled into the stack
+state): credentials and clients are built inside each provider call. The one long-lived
+object is an ``OAuthM2M`` token cache, kept per process in ``providers.connection``
+(``shared_auth``) so provider calls share one access token. To make a mistake loud rather
+than a leak, the objects below refuse to be pickled, and their secrets are left out of
+``repr``.
 
 This module never speaks HTTP: the OAuth token request is sent by
 ``servingops.client.ControlPlaneClient`` through the ``TokenFetcher`` it passes in, so
@@ -231,6 +233,10 @@ class OAuthM2M:
     stale mid-run, not one per worker) and each caller sends the token it got, even if
     another worker invalidates it right after. The lock is reentrant because the fetch
     is a callback of the client.
+
+    One per process in the provider (``providers.connection.shared_auth``), so provider
+    operations running at once share one token (databricks-sdk-py#1460: a token source
+    rebuilt per call minted a token per request).
     """
 
     host: str

@@ -10,12 +10,14 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from plane_testing import FakeClock as PlaneClock
 from plane_testing import running_plane
 
 import servingops.schema
@@ -108,6 +110,67 @@ def test_an_injected_client_is_used_as_is(clients: list[Any]) -> None:
         assert client._http is injected
     assert not injected.is_closed and clients == [injected]
     injected.close()
+
+
+# --- one OAuth token per process (issue 13 follow-up) --------------------------------------
+
+OAUTH = {"client_id": "sp-app", "client_secret": "sp-secret-value-5f2c"}
+OPERATIONS = 64  # providers.server.DEFAULT_WORKERS: operations the provider runs at once
+
+
+def _token_requests(plane: Any) -> int:
+    with plane.client() as admin:
+        counts = admin.get("/__plane/stats").json()["requests"]
+    return int(counts.get("POST /oidc/v1/token", 0))
+
+
+def _oauth_providers(plane: Any, n: int) -> list[EndpointProvider]:
+    """``n`` providers as the engine makes them: unpickled blobs, configured per call."""
+    blob = pickle.dumps(EndpointProvider())
+    made = [pickle.loads(blob) for _ in range(n)]
+    for provider in made:
+        provider.settings = {"host": plane.url, **OAUTH}  # as ``configure`` keeps them
+    return made
+
+
+def _read_all(providers: list[EndpointProvider], outs: dict[str, Any]) -> list[str]:
+    with ThreadPoolExecutor(max_workers=len(providers)) as pool:
+        return list(pool.map(lambda p: p.read(SPEC.name, outs).id, providers))
+
+
+def test_concurrent_provider_operations_fetch_one_oauth_token(
+    tmp_path: Path, clients: list[Any]
+) -> None:
+    settings = {"settle_seconds": 0, "enforce_acl": False, **OAUTH}
+    with running_plane(tmp_path, **settings) as plane:
+        providers = _oauth_providers(plane, OPERATIONS)
+        outs = providers[0].create(_inputs()).outs
+        assert _read_all(providers, outs) == [SPEC.name] * OPERATIONS
+        providers[1].delete(SPEC.name, outs)
+        assert _token_requests(plane) == 1  # not one per operation
+        token = next(iter(connection._AUTHS.values()))._access_token
+    assert token
+    for provider in providers[:2]:
+        blob = pickle.dumps(provider)
+        for secret in (OAUTH["client_secret"], token):
+            assert secret.encode() not in blob and secret not in repr(provider)
+    shown = repr(connection._AUTHS)
+    assert OAUTH["client_secret"] not in shown and token not in shown
+
+
+def test_a_token_the_plane_expired_is_fetched_again_once(
+    tmp_path: Path, clients: list[Any]
+) -> None:
+    clock = PlaneClock()
+    settings = {"settle_seconds": 0, "enforce_acl": False, "oauth_token_ttl_seconds": 600}
+    with running_plane(tmp_path, clock=clock, **settings, **OAUTH) as plane:
+        providers = _oauth_providers(plane, OPERATIONS)
+        outs = providers[0].create(_inputs()).outs
+        assert _token_requests(plane) == 1
+        clock.advance(601)  # the plane now answers 401 for the cached token
+        assert _read_all(providers, outs) == [SPEC.name] * OPERATIONS
+        assert _token_requests(plane) == 2  # dropped once, fetched once, shared again
+        providers[0].delete(SPEC.name, outs)
 
 
 # --- validation once per content ------------------------------------------------------------

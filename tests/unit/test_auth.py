@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pickle
+import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from fakes import FakeClock
 
+from providers import connection
 from servingops.auth import (
     BearerToken,
     Credentials,
@@ -205,3 +210,72 @@ def test_credentials_in_a_bad_host_are_not_echoed() -> None:
     with pytest.raises(UsageError) as err:
         resolve_credentials("ftp://user:hunter22@w.example", "t", env={})
     assert "hunter22" not in str(err.value)
+
+
+# --- one token for many threads and clients (issue 13 follow-up) ------------------------
+
+
+class _SlowFetcher(_Fetcher):
+    """A token endpoint that takes a round trip (0.1 s), so a thundering herd would show."""
+
+    def __call__(
+        self, url: str, form: Mapping[str, str], basic: tuple[str, str]
+    ) -> Mapping[str, Any]:
+        time.sleep(0.1)
+        return super().__call__(url, form, basic)
+
+
+def test_threads_asking_at_once_cause_one_token_fetch() -> None:
+    auth = OAuthM2M("https://w.example", "sp", SECRET, FakeClock())
+    fetch = _SlowFetcher()
+    barrier = threading.Barrier(32)
+
+    def ask(_: int) -> str:
+        barrier.wait(timeout=5)
+        return auth.authorization(fetch)
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        headers = list(pool.map(ask, range(32)))
+    assert set(headers) == {"Bearer access-1"}
+    assert len(fetch.calls) == 1
+
+
+def test_invalidating_a_stale_token_keeps_a_fresh_one() -> None:
+    """Threads that got a 401 with the old token drop it once, not the new one."""
+    auth = OAuthM2M("https://w.example", "sp", SECRET, FakeClock())
+    fetch = _Fetcher()
+    auth.authorization(fetch)
+    auth.invalidate("Bearer access-1")  # the first thread's 401
+    assert auth.authorization(fetch) == "Bearer access-2"
+    auth.invalidate("Bearer access-1")  # a second thread's 401 with the same old token
+    assert auth.authorization(fetch) == "Bearer access-2"
+    assert len(fetch.calls) == 2
+
+
+def test_the_shared_token_cache_is_one_per_host_client_and_secret() -> None:
+    connection.close_shared()
+    try:
+        clock = FakeClock()
+        creds = Credentials("https://w.example", client_id="sp", client_secret=SECRET)
+        first = connection.shared_auth(creds, clock)
+        assert connection.shared_auth(replace(creds, source="environment"), clock) is first
+        fetch = _Fetcher(expires_in=600)
+        assert first.authorization(fetch) == "Bearer access-1"
+        again = connection.shared_auth(creds)
+        assert again.authorization(fetch) == "Bearer access-1"  # shared, no new fetch
+        clock.advance(600)  # expired on the injected clock: fetched again
+        assert again.authorization(fetch) == "Bearer access-2"
+        assert len(fetch.calls) == 2
+        others = [
+            replace(creds, client_secret=SECRET + "-rotated"),
+            replace(creds, client_id="sp-2"),
+            replace(creds, host="https://other.example"),
+        ]
+        assert all(connection.shared_auth(c) is not first for c in others)
+        keys = repr(connection._AUTHS)
+        assert SECRET not in keys and "access-2" not in keys
+        assert isinstance(connection.shared_auth(Credentials("https://w", TOKEN)), BearerToken)
+        with pytest.raises(TypeError, match="must not be pickled"):
+            pickle.dumps(first)
+    finally:
+        connection.close_shared()

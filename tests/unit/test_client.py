@@ -772,6 +772,27 @@ def test_oauth_token_is_refetched_once_after_a_401() -> None:
     assert len(server.token_requests) == 2
 
 
+def test_a_401_for_a_token_another_client_replaced_keeps_the_new_token() -> None:
+    """Two clients share one token cache (a provider process): both get a 401 for the
+    revoked token; the second to hear it must not throw away the token the first fetched."""
+    clock = FakeClock()
+    server = OAuthServer()
+    auth = OAuthM2M(HOST, "sp-id", SECRET, clock)
+    other = make_client(server, clock=clock, auth=auth)
+    revoked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/oidc/v1/token" and not revoked:
+            revoked.append(server.issued[-1])
+            server.issued.append("revoked")  # access-1 no longer works
+            assert other.get_endpoint("e1") == ENDPOINT  # meanwhile: 401, refetch, retry
+        return server(request)
+
+    client = make_client(handler, clock=clock, auth=auth)
+    assert client.get_endpoint("e1") == ENDPOINT  # 401 for access-1, then the shared new one
+    assert len(server.token_requests) == 2
+
+
 def test_oauth_token_endpoint_rejection_is_unauthenticated_without_secrets() -> None:
     clock = FakeClock()
     body = {"error": "invalid_client", "error_description": f"bad secret {SECRET}"}
