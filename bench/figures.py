@@ -382,3 +382,34 @@ def environment_note() -> str:
         "interleaved runs (floor, ours, floor, ours …) on a shared machine; "
         f"CPU count {os.cpu_count()}; the plane runs as its own process (not counted)"
     )
+
+
+@figure("Smoke: 50 endpoints with 200 ms injected latency")
+def smoke_concurrency(bench: Bench) -> Section:
+    """``servingops smoke``'s concurrency (issue 14): all endpoints against one query."""
+    from bench.smoke_figure import measure
+
+    section = Section("Smoke: 50 endpoints with 200 ms injected latency")
+    got = measure(endpoints=10 if bench.quick else 50)
+    section.lines += [
+        f"{got.endpoints} endpoints, {got.injected_ms} ms injected at the plane on every "
+        f"query, `--jobs {got.jobs}` (`bench/smoke_figure.py`); load average "
+        f"{got.load_average:.1f} on this machine.",
+        "",
+        "| run | wall | / one query |",
+        "|---|---|---|",
+        f"| one query | {got.one_query_ms:.0f} ms | 1.00 |",
+        f"| all endpoints, fresh connections | {got.all_ms:.0f} ms | {got.ratio:.2f} |",
+        f"| all endpoints, warm (median of 3) | {got.all_warm_ms:.0f} ms | {got.warm_ratio:.2f} |",
+        f"| all endpoints, `--jobs 1` | {got.one_by_one_ms:.0f} ms | "
+        f"{got.one_by_one_ms / got.one_query_ms:.2f} |",
+        f"| all endpoints, no injected latency | {got.no_latency_ms:.0f} ms | – |",
+    ]
+    section.targets.append(
+        Target(
+            f"smoke of {got.endpoints} endpoints ≤ 1.5 × one query (fresh connections)",
+            f"{got.ratio:.2f}",
+            got.ratio <= 1.5,
+        )
+    )
+    return section
