@@ -98,7 +98,11 @@ def test_up_with_oauth_m2m_passes_through_the_data_plane(
     plane: RunningPlane, oauth: ControlPlaneClient, pat: ControlPlaneClient
 ) -> None:
     log: list[str] = []
-    outs = Reconciler(oauth, plane.url, log=log.append).create(EndpointSpec.from_mapping(_raw()))
+    # created as the service principal: its creator entry (CAN_MANAGE) lets it query; a
+    # file naming the creator below CAN_MANAGE is refused (tests/provider/
+    # test_permissions_review.py)
+    spec = EndpointSpec.from_mapping(_raw(grant=False))
+    outs = Reconciler(oauth, plane.url, log=log.append).create(spec)
     assert outs["smoke"]["passed_at"] and "skipped" not in outs["smoke"]
     assert outs["invocation_url"] == oauth.data_plane_info("ro-chat")[0]
     assert outs["invocation_url"].endswith("/serving-endpoints/ro-chat/invocations")
