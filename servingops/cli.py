@@ -157,8 +157,10 @@ def init(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     print(
-        f"next: cd {args.dir} && python -m venv .venv && .venv/bin/pip install -r requirements.txt"
-        " && .venv/bin/servingops validate --policy policies/dev.yaml"
+        f"next: copy the servingops wheel into {for_text(args.dir)}/wheels/ (requirements.txt "
+        f"names it), then: cd {for_text(args.dir)} && python -m venv .venv && "
+        ".venv/bin/pip install -r requirements.txt && "
+        ".venv/bin/servingops validate --policy policies/dev.yaml"
     )
     return INIT.ok  # refusals are ToolError: exit 1
 
