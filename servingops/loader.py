@@ -9,13 +9,14 @@ or printed; a file with errors yields no spec, the others still do.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from servingcatalogue import Catalogue, load_catalogue
 from servingops.diagnostics import ERROR, Diagnostic, Report
 from servingops.model.endpoint import EndpointSpec
+from servingops.redact import redact_text, secret_values
 from servingops.rules import FILE_RULES
 from servingops.rules.context import Ctx
 from servingops.sourcefile import FileSearch, find_sources, read_source
@@ -103,8 +104,21 @@ def _check_file(
         for rule in FILE_RULES:
             rule(ctx)
         found = ctx.found
-    report.add(found)
+    report.add(_without_secrets(found, doc.data))
     return _Parsed(file, doc, valid=not any(d.severity == ERROR for d in found))
+
+
+def _without_secrets(found: list[Diagnostic], data: Any) -> list[Diagnostic]:
+    """``found`` with every plaintext secret of the file masked in messages and hints: a
+    YAML alias can carry a ``*_plaintext`` value into any field, whose finding would
+    quote it (e.g. an enum error)."""
+    secrets = secret_values(data)
+    if not secrets:
+        return found
+    return [
+        replace(d, message=redact_text(d.message, secrets), hint=redact_text(d.hint, secrets))
+        for d in found
+    ]
 
 
 def check_document(
@@ -120,7 +134,7 @@ def check_document(
         for rule in FILE_RULES:
             rule(ctx)
         found = ctx.found
-    return [d for d in found if d.severity == ERROR]
+    return _without_secrets([d for d in found if d.severity == ERROR], data)
 
 
 def _cross_file(parsed: list[_Parsed]) -> list[Diagnostic]:
