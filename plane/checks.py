@@ -11,8 +11,9 @@ from typing import Any
 
 from plane.errors import InvalidParameter
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-SECRET_REF = re.compile(r"^\{\{secrets/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+\}\}$")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+"""Matched with ``fullmatch``: ``$`` would also match before a final line break."""
+SECRET_REF = re.compile(r"\{\{secrets/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+\}\}")
 
 
 def where(path: str, key: str | int) -> str:
@@ -98,7 +99,7 @@ def check_enum(value: str | None, allowed: tuple[str, ...], path: str) -> None:
 
 def check_name(name: str, path: str, max_length: int) -> None:
     """Raise unless ``name`` uses only ``[A-Za-z0-9_-]`` and fits ``max_length``."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InvalidParameter(
             f"'{path}' must contain only alphanumeric characters, dashes and underscores, "
             f"got '{name}'."
@@ -120,7 +121,7 @@ def exactly_one(block: dict[str, Any], name: str, path: str, *, required: bool =
         raise InvalidParameter(
             f"'{path}' needs one of '{name}' (a secret reference) or '{name}_plaintext'."
         )
-    if has_ref and not SECRET_REF.match(str(block[name])):
+    if has_ref and not SECRET_REF.fullmatch(str(block[name])):
         raise InvalidParameter(
             f"'{where(path, name)}' must be a secret reference like "
             "{{secrets/<scope>/<key>}}; put a raw key in "

@@ -27,7 +27,7 @@ from plane.inference.structured import check_json_schema
 
 __all__ = ["build_tool_calls", "choose_tools", "validate_tools"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CHOICES = ("auto", "required", "none")
 
 
@@ -55,7 +55,7 @@ def _validate_tool(path: str, tool: Any) -> None:
     validate_cache_control(path, tool)
     fn = tool.get("function")
     name = fn.get("name") if isinstance(fn, dict) else None
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise invalid_value(
             f"`{path}.function.name` must match [A-Za-z0-9_-]{{1,64}}; got {name!r}"
         )
