@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from servingops.rules import endpoint as e
 from servingops.rules import external as x
+from servingops.rules import permissions as p
 from servingops.rules.context import Ctx
 
 FILE_RULES: list[Callable[[Ctx], None]] = [
@@ -33,5 +34,5 @@ FILE_RULES: list[Callable[[Ctx], None]] = [
     e.rule_fallback,
     e.rule_smoke_dimension,
     e.rule_reserved_tag,
-    e.rule_permissions,
+    p.rule_permissions,
 ]
