@@ -89,12 +89,23 @@ def _commit() -> str:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
         )
-        dirty = subprocess.run(
+        status = subprocess.run(
             ["git", "status", "--porcelain"], capture_output=True, text=True, cwd=HERE
-        ).stdout.strip()
-        return out.stdout.strip() + (" (+ uncommitted changes)" if dirty else "")
+        ).stdout
+        return out.stdout.strip() + (" (+ uncommitted changes)" if is_dirty(status) else "")
     except OSError:
         return "?"
+
+
+OUTPUTS = ("bench/RESULTS.md", "bench/RESULTS-quick.md", "bench/engine-floor.png")
+"""What a bench run writes itself: a change to these alone does not make the code dirty."""
+
+
+def is_dirty(porcelain: str) -> bool:
+    """True when ``git status --porcelain`` output lists a change other than ``OUTPUTS``
+    (a rerun rewrites RESULTS.md while it runs; that is not a change to what it measures)."""
+    paths = [line[3:].strip() for line in porcelain.splitlines() if line.strip()]
+    return any(path not in OUTPUTS for path in paths)
 
 
 def _cpu_model() -> str:
